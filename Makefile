@@ -1,0 +1,105 @@
+# vsockkit top-level Makefile.  `make check` installs missing Debian packages, builds with
+# -Werror and runs every test; `make demo` runs the main job.  See README.md.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CLANG   ?= clang
+B       := build
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wwrite-strings -Wformat=2 -Werror
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib
+PCAP_LIBS := -lpcap
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+LIBVSK   := $(B)/libvsk.a
+DEF_DEPS := lib/vsock.def $(wildcard lib/vsk/*.h)
+
+DUMP_SRC := $(wildcard vsockdump/*.c)
+DUMP_OBJ := $(DUMP_SRC:%.c=$(B)/%.o)
+TOOLS    := $(B)/vsockdump
+
+UNIT_SRC := $(wildcard tests/unit/test-*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+HELPERS  := $(B)/tests/mkcap
+
+FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
+FUZZ_REPLAY := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/replay-%)
+FUZZ_BIN := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/fuzz-%)
+
+.PHONY: all check demo deps test fuzz asan install uninstall clean lint bench
+
+all: $(TOOLS) $(UNIT_BIN) $(HELPERS) $(FUZZ_REPLAY)
+
+$(B)/%.o: %.c $(DEF_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBVSK): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/vsockdump: $(DUMP_OBJ) $(LIBVSK)
+	$(CC) $(ALL_CFLAGS) -o $@ $(DUMP_OBJ) $(LIBVSK) $(PCAP_LIBS)
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(LIBVSK)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBVSK) $(PCAP_LIBS)
+
+$(B)/tests/mkcap: $(B)/tests/mkcap.o $(LIBVSK)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBVSK) $(PCAP_LIBS)
+
+# Fuzz targets: a replay main for make check (any compiler), libFuzzer binaries for make fuzz.
+$(B)/fuzz/replay-%: fuzz/fuzz-%.c fuzz/replay.c $(LIBVSK)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ fuzz/fuzz-$*.c fuzz/replay.c $(LIBVSK) $(PCAP_LIBS)
+
+$(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(LIB_SRC) $(DEF_DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -fsanitize=fuzzer,address,undefined \
+		-o $@ fuzz/fuzz-$*.c $(LIB_SRC) $(PCAP_LIBS)
+
+FUZZ_SECONDS ?= 60
+fuzz: deps $(FUZZ_BIN)
+	@for t in $(FUZZ_SRC:fuzz/fuzz-%.c=%); do \
+		mkdir -p fuzz/corpus/$$t; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		$(B)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) fuzz/corpus/$$t || exit 1; \
+	done
+
+asan:
+	$(MAKE) B=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" all
+
+deps:
+	@tests/deps.sh
+
+test: all
+	@tests/run
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run
+
+demo: deps
+	@$(MAKE) --no-print-directory $(TOOLS)
+	@tests/demo.sh
+
+bench: deps all
+	bench/run.sh
+
+lint:
+	mandoc -Tlint -Wstyle man/*.8
+
+install: $(TOOLS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+
+uninstall:
+	rm -f $(TOOLS:$(B)/%=$(DESTDIR)$(PREFIX)/bin/%) \
+	      $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man8/%,$(wildcard man/*.8))
+
+clean:
+	rm -rf $(B)

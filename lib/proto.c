@@ -1,0 +1,104 @@
+/* proto.c - name tables generated from lib/vsock.def. */
+#include <strings.h>
+
+#include "vsk/error.h"
+#include "vsk/proto.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct vsk_name op_rows[] = {
+#define VSK_OP(num, ID, name, label) {num, name, label, ""},
+#include "vsock.def"
+};
+static const struct vsk_name type_rows[] = {
+#define VSK_TYPE(num, ID, name, label, note) {num, name, label, note},
+#include "vsock.def"
+};
+static const struct vsk_name mon_op_rows[] = {
+#define VSK_MON_OP(num, ID, name) {num, name, #ID, ""},
+#include "vsock.def"
+};
+static const struct vsk_name transport_rows[] = {
+#define VSK_TRANSPORT(num, ID, name) {num, name, #ID, ""},
+#include "vsock.def"
+};
+static const struct vsk_name cid_rows[] = {
+#define VSK_CID(num, ID, name) {num, name, #ID, ""},
+#include "vsock.def"
+};
+static const struct vsk_name sock_state_rows[] = {
+#define VSK_SOCK_STATE(num, ID, name, ss) {num, name, ss, ""},
+#include "vsock.def"
+};
+static const struct vsk_name feature_rows[] = {
+#define VSK_FEATURE(bit, ID, name, note) {bit, name, #ID, note},
+#include "vsock.def"
+};
+static const struct vsk_name problem_rows[] = {
+#define VSK_PROBLEM(ID, name, text) {VSK_PROB_##ID, name, text, ""},
+#include "vsock.def"
+};
+
+const struct vsk_table vsk_tab_op = {"op", op_rows, N(op_rows)};
+const struct vsk_table vsk_tab_type = {"type", type_rows, N(type_rows)};
+const struct vsk_table vsk_tab_mon_op = {"vsockmon op", mon_op_rows, N(mon_op_rows)};
+const struct vsk_table vsk_tab_transport = {"transport", transport_rows, N(transport_rows)};
+const struct vsk_table vsk_tab_cid = {"cid", cid_rows, N(cid_rows)};
+const struct vsk_table vsk_tab_sock_state = {"state", sock_state_rows, N(sock_state_rows)};
+const struct vsk_table vsk_tab_feature = {"feature", feature_rows, N(feature_rows)};
+const struct vsk_table vsk_tab_problem = {"problem", problem_rows, N(problem_rows)};
+
+const struct vsk_flag vsk_flags[] = {
+#define VSK_FLAG(op, bit, ID, name) {VSK_OP_##op, bit, name},
+#include "vsock.def"
+};
+const size_t vsk_nflags = N(vsk_flags);
+
+const struct vsk_name *vsk_table_find(const struct vsk_table *t, uint32_t num)
+{
+	/* Dense tables (ops, mon ops, transports, problems) index directly. */
+	if (num < t->n && t->v[num].num == num)
+		return &t->v[num];
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].num == num)
+			return &t->v[i];
+	return NULL;
+}
+
+static int name_eq(const char *s, const char *name, size_t len)
+{
+	return s && strncasecmp(s, name, len) == 0 && s[len] == '\0';
+}
+
+const struct vsk_name *vsk_table_lookup(const struct vsk_table *t, const char *name, size_t len)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (name_eq(t->v[i].name, name, len) || name_eq(t->v[i].label, name, len))
+			return &t->v[i];
+	return NULL;
+}
+
+uint32_t vsk_flags_defined(uint16_t op, uint16_t type)
+{
+	uint32_t m = 0;
+
+	/* Socket Device: Seqpacket Sockets - EOM/EOR exist only on SEQPACKET RW. */
+	if (op == VSK_OP_RW && type != VSK_TYPE_SEQPACKET)
+		return 0;
+	for (size_t i = 0; i < vsk_nflags; i++)
+		if (vsk_flags[i].op == op)
+			m |= vsk_flags[i].mask;
+	return m;
+}
+
+const char *vsk_strerror(int code)
+{
+	switch (code) {
+	case VSK_OK: return "success";
+	case VSK_E_SHORT: return "frame shorter than the 32-byte af_vsockmon_hdr";
+	case VSK_E_NOMEM: return "out of memory";
+	case VSK_E_SYNTAX: return "syntax error";
+	case VSK_E_RANGE: return "number out of range";
+	}
+	return "unknown error";
+}

@@ -1,0 +1,56 @@
+/* cursor.h - bounds-checked little-endian reads.  A read past the end returns 0 and sets
+ * the sticky `short_` flag; a decoder checks the flag once, after its reads. */
+#ifndef VSK_CURSOR_H
+#define VSK_CURSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vsk_cursor {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+	bool short_;
+};
+
+static inline void vsk_cur_init(struct vsk_cursor *c, const uint8_t *p, size_t len)
+{
+	c->p = p;
+	c->len = len;
+	c->off = 0;
+	c->short_ = false;
+}
+
+static inline size_t vsk_cur_left(const struct vsk_cursor *c) { return c->len - c->off; }
+
+/* Reads n bytes as a little-endian number (n <= 8). */
+static inline uint64_t vsk_cur_le(struct vsk_cursor *c, size_t n)
+{
+	uint64_t v = 0;
+	if (c->short_ || c->len - c->off < n) {
+		c->short_ = true;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		v |= (uint64_t)c->p[c->off + i] << (8 * i);
+	c->off += n;
+	return v;
+}
+
+static inline uint8_t vsk_cur_u8(struct vsk_cursor *c) { return (uint8_t)vsk_cur_le(c, 1); }
+static inline uint16_t vsk_cur_le16(struct vsk_cursor *c) { return (uint16_t)vsk_cur_le(c, 2); }
+static inline uint32_t vsk_cur_le32(struct vsk_cursor *c) { return (uint32_t)vsk_cur_le(c, 4); }
+static inline uint64_t vsk_cur_le64(struct vsk_cursor *c) { return vsk_cur_le(c, 8); }
+
+/* Skips n bytes (sets short_ if they are not there). */
+static inline void vsk_cur_skip(struct vsk_cursor *c, size_t n)
+{
+	if (c->short_ || c->len - c->off < n) {
+		c->short_ = true;
+		return;
+	}
+	c->off += n;
+}
+
+#endif

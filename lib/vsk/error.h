@@ -1,0 +1,17 @@
+/* error.h - return codes of libvsk.  libvsk never prints or exits: functions return 0 or
+ * one of these negative codes, and tools turn them into words with vsk_strerror(). */
+#ifndef VSK_ERROR_H
+#define VSK_ERROR_H
+
+enum vsk_err {
+	VSK_OK = 0,
+	VSK_E_SHORT = -1,  /* frame shorter than the 32-byte af_vsockmon_hdr */
+	VSK_E_NOMEM = -2,  /* out of memory */
+	VSK_E_SYNTAX = -3, /* bad filter expression (details in the error struct) */
+	VSK_E_RANGE = -4,  /* number out of range */
+};
+
+/* A static English string for a code above (never NULL). */
+const char *vsk_strerror(int code);
+
+#endif

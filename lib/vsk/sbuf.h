@@ -1,0 +1,40 @@
+/* sbuf.h - a growable byte buffer that libvsk formats into (libvsk never prints). */
+#ifndef VSK_SBUF_H
+#define VSK_SBUF_H
+
+#include <stddef.h>
+#include <string.h>
+
+struct vsk_sbuf {
+	char *p;     /* NUL-terminated after every append; owned, free with vsk_sbuf_free */
+	size_t len;  /* bytes used, not counting the NUL */
+	size_t cap;  /* bytes allocated */
+	int oom;     /* sticky: an allocation failed, later appends are dropped */
+};
+
+/* Make room for `more` bytes past len; 0 ok, VSK_E_NOMEM (and oom set) otherwise. */
+int vsk_sbuf_reserve(struct vsk_sbuf *b, size_t more);
+void vsk_sbuf_free(struct vsk_sbuf *b);
+void vsk_sbuf_putf(struct vsk_sbuf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static inline void vsk_sbuf_reset(struct vsk_sbuf *b) { b->len = 0; if (b->p) b->p[0] = 0; }
+
+static inline void vsk_sbuf_put(struct vsk_sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap && vsk_sbuf_reserve(b, n) != 0)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+static inline void vsk_sbuf_puts(struct vsk_sbuf *b, const char *s) { vsk_sbuf_put(b, s, strlen(s)); }
+
+static inline void vsk_sbuf_putc(struct vsk_sbuf *b, char c) { vsk_sbuf_put(b, &c, 1); }
+
+/* Decimal and hex without printf (the per-packet path is hot). */
+void vsk_sbuf_putu(struct vsk_sbuf *b, unsigned long long v);
+void vsk_sbuf_putx(struct vsk_sbuf *b, unsigned long long v); /* "0x" then lowercase hex */
+
+#endif

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# tests/cli/run.sh - black-box tests of vsockdump's command line: bad arguments and bad
+# files get one line on stderr and exit 1 or 2, never a crash; good runs do what they say.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+B=${VSK_BUILD:-$PWD/build}
+D=$B/vsockdump
+FIX=tests/golden/tcpdump-vsock-1.pcapng
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+n=0 failed=0
+
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
+diag() { sed 's/^/#   /'; }
+
+# expect_error STATUS-PATTERN PATTERN DESC -- ARGS...: one stderr line matching PATTERN,
+# exit status matching STATUS-PATTERN (1 or 2), nothing on stdout for usage errors.
+expect_error() {
+	local want=$1 pat=$2 desc=$3
+	shift 4
+	"$D" "$@" >"$T/out" 2>"$T/err" </dev/null
+	local rc=$? lines
+	lines=$(wc -l <"$T/err")
+	if [[ $rc =~ ^($want)$ ]] && [ "$lines" = 1 ] && grep -qE "^vsockdump: .*$pat" "$T/err"; then
+		ok 0 "$desc"
+	else
+		ok 1 "$desc (status $rc, $lines stderr lines)"
+		diag <"$T/err"
+	fi
+}
+
+# Usage errors: exit 2.
+expect_error 2 "unknown option --bogus" "unknown long option" -- --bogus
+expect_error 2 "unknown option -j" "unknown short option" -- -j
+expect_error 2 "-c 'abc': not a number" "-c not a number" -- -c abc -r $FIX
+expect_error 2 "-c '0': out of range" "-c zero" -- -c 0 -r $FIX
+expect_error 2 "-s '-1': out of range" "-s negative" -- -s -1 -r $FIX
+expect_error 2 "-s '999999': out of range" "-s too big" -- -s 999999 -r $FIX
+expect_error 2 "-B 'x': not a number" "-B not a number" -- -B x
+expect_error 2 "cannot use -r and -i" "-r with -i" -- -r $FIX -i lo
+expect_error 2 "cannot use --json with -x" "--json with -x" -- --json -x -r $FIX
+expect_error 2 "--print needs -w" "--print without -w" -- --print -r $FIX
+expect_error 2 "-t given more than 5 times" "-tttttt" -- -tttttt -r $FIX
+expect_error 2 "option -r needs an argument" "-r without argument" -- -r
+expect_error 2 "-Z applies to live capture only" "-Z with -r" -- -Z nobody -r $FIX
+
+# Filter errors: exit 2, the message names the token and its column.
+expect_error 2 "filter: .*'foo'.*column 4" "unknown op name" -- -r $FIX op foo
+expect_error 2 "filter: .*column" "dangling and" -- -r $FIX port 1 and
+expect_error 2 "filter: .*" "unbalanced parenthesis" -- -r $FIX '(' port 1
+expect_error 2 "filter: .*" "port out of range" -- -r $FIX port 4294967296
+
+# Bad files: exit 1, one line naming the file.
+printf 'this is not a capture file at all, just text\n' >"$T/garbage"
+: >"$T/empty"
+mkdir "$T/dir"
+"$D" -r $FIX -w "$T/good.pcap" 2>/dev/null
+head -c 10 "$T/good.pcap" >"$T/shorthdr"
+head -c $((24 + 16 + 76 + 16 + 40)) "$T/good.pcap" >"$T/shortrec"
+# a pcap of link type EN10MB (1): global header only, then one 14-byte record
+python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII",0xa1b2c3d4,2,4,0,0,65535,1)+struct.pack("<IIII",0,0,14,14)+bytes(14))' >"$T/ether"
+expect_error 1 "nonexistent: No such file" "file that does not exist" -- -r "$T/nonexistent"
+expect_error 1 "garbage: .*" "garbage file" -- -r "$T/garbage"
+expect_error 1 "empty: .*" "empty file" -- -r "$T/empty"
+expect_error 1 "dir: is a directory" "directory" -- -r "$T/dir"
+expect_error 1 "shorthdr: .*" "truncated file header" -- -r "$T/shorthdr"
+expect_error 1 "shortrec: .*truncated" "truncated record" -- -r "$T/shortrec"
+expect_error 1 "ether: link type EN10MB \(1\), not VSOCK \(271\)" "wrong link type" -- -r "$T/ether"
+expect_error 1 "nodir/x.pcap: .*" "-w into a missing folder" -- -r $FIX -w "$T/nodir/x.pcap"
+
+# A truncated record still prints the frames before it.
+"$D" -r "$T/shortrec" >"$T/out" 2>/dev/null
+[ "$(wc -l <"$T/out")" = 1 ]; ok $? "truncated record: the complete frame before it is printed"
+"$D" -r "$T/shortrec" >/dev/null 2>&1; [ $? = 1 ]; ok $? "truncated record: exit status 1"
+
+# Good runs.
+"$D" -r $FIX >"$T/out" 2>"$T/err"; ok $? "reads the pcapng fixture"
+[ "$(wc -l <"$T/out")" = 10 ] && [ ! -s "$T/err" ]; ok $? "10 lines, nothing on stderr"
+"$D" -r - <$FIX >"$T/out2" 2>/dev/null && cmp -s "$T/out" "$T/out2"; ok $? "-r - reads stdin"
+"$D" -r "$T/good.pcap" >"$T/out3" 2>/dev/null && cmp -s "$T/out" "$T/out3"; ok $? "-w wrote a pcap that reads back the same"
+[ "$(od -An -tx4 -N4 "$T/good.pcap" | tr -d ' ')" = a1b2c3d4 ]; ok $? "-w writes pcap (not pcapng)"
+"$D" -r $FIX -w - op rw 2>/dev/null | "$D" -r - >"$T/out" 2>/dev/null
+[ "$(wc -l <"$T/out")" = 3 ] && ! grep -qv ' RW' "$T/out"; ok $? "-w - with a filter writes only matching frames to stdout"
+[ "$("$D" -r $FIX -c 3 2>/dev/null | wc -l)" = 3 ]; ok $? "-c 3 stops after 3 frames"
+[ "$("$D" -r $FIX -c 2 op rw 2>/dev/null | grep -c ' RW')" = 2 ]; ok $? "-c counts matching frames"
+"$D" -r $FIX --json 2>/dev/null >"$T/json" && python3 -m json.tool --json-lines <"$T/json" >/dev/null
+ok $? "--json output parses as JSON lines"
+python3 - "$T/json" <<'PY' >"$T/keys" 2>&1
+import json, sys
+want = ["ts", "caplen", "src_cid", "dst_cid", "src_port", "dst_port", "mon_op", "transport",
+        "type", "op", "flags", "flag_names", "len", "buf_alloc", "fwd_cnt"]
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 10, len(rows)
+for r in rows:
+    assert list(r) == want, list(r)
+assert rows[8]["flag_names"] == ["rcv", "send"] and rows[8]["op"] == "shutdown", rows[8]
+assert rows[2]["op"] == "rw" and rows[2]["type"] == "stream" and rows[2]["mon_op"] == "payload"
+assert isinstance(rows[0]["ts"], float) and abs(rows[0]["ts"] - 1499949071.261679) < 1e-6
+PY
+ok $? "--json has exactly the documented keys and values"; diag <"$T/keys"
+"$D" -d op rw and port 1234 >"$T/out" 2>&1 && grep -q 'link\[' "$T/out" && grep -qE '^\([0-9]+\) ' "$T/out"
+ok $? "-d prints the libpcap expression and the BPF program"
+"$D" --version >"$T/out" 2>&1 && grep -q '^vsockdump ' "$T/out"; ok $? "--version"
+"$D" -h 2>"$T/err"; [ $? = 2 ] && grep -q '^usage: vsockdump' "$T/err"; ok $? "-h prints usage, exit 2"
+"$D" -D >"$T/out" 2>&1; ok $? "-D lists interfaces"
+
+# The man page SYNOPSIS is the usage text.
+if command -v mandoc >/dev/null; then
+	"$D" -h 2>&1 | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//' >"$T/usage"
+	mandoc -T ascii man/vsockdump.8 | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' |
+		tr -s ' \n' ' ' | sed 's/^ //;s/ $//' >"$T/synopsis"
+	cmp -s "$T/usage" "$T/synopsis"; ok $? "man SYNOPSIS matches usage()"
+	[ $? = 0 ] || { echo "usage:    $(cat "$T/usage")"; echo "synopsis: $(cat "$T/synopsis")"; } | diag
+	mandoc -Tlint -Wstyle man/vsockdump.8 >"$T/lint" 2>&1; ok $? "mandoc -Tlint is clean"; diag <"$T/lint"
+fi
+echo "1..$n"
+exit $failed

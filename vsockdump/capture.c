@@ -1,0 +1,141 @@
+/* capture.c - live capture on vsockmon devices through libpcap. */
+#include <err.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "vsk/proto.h"
+
+bool cap_is_vsockmon(const char *iface)
+{
+	char path[512];
+	FILE *f;
+	int type = -1;
+
+	/* The device type tells vsockmon apart without opening it (needs no privilege). */
+	if (strchr(iface, '/') || snprintf(path, sizeof(path), "/sys/class/net/%s/type", iface) >=
+	    (int)sizeof(path))
+		return false;
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &type) != 1)
+		type = -1;
+	fclose(f);
+	return type == VSK_ARPHRD_VSOCKMON;
+}
+
+int cap_list(FILE *out)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	pcap_if_t *all, *d;
+	int i = 0;
+
+	if (pcap_findalldevs(&all, ebuf) != 0) {
+		warnx("cannot list interfaces: %s", ebuf);
+		return 1;
+	}
+	for (d = all; d; d = d->next) {
+		fprintf(out, "%d.%s", ++i, d->name);
+		if (d->description)
+			fprintf(out, " (%s)", d->description);
+		fprintf(out, " [%s%s]%s\n", d->flags & PCAP_IF_UP ? "Up" : "Down",
+			d->flags & PCAP_IF_RUNNING ? ", Running" : "",
+			cap_is_vsockmon(d->name) ? " [vsockmon]" : "");
+	}
+	pcap_freealldevs(all);
+	return 0;
+}
+
+/* The first vsockmon interface libpcap knows, or NULL. */
+static char *first_vsockmon(void)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	pcap_if_t *all, *d;
+	char *name = NULL;
+
+	if (pcap_findalldevs(&all, ebuf) != 0)
+		return NULL;
+	for (d = all; d && !name; d = d->next)
+		if (cap_is_vsockmon(d->name))
+			name = strdup(d->name);
+	pcap_freealldevs(all);
+	return name;
+}
+
+pcap_t *cap_open_live(struct live_opts *o)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p;
+	int rc, dlt;
+
+	if (!o->iface) {
+		o->iface = first_vsockmon();
+		if (!o->iface) {
+			warnx("no vsockmon interface found (create one: modprobe vsockmon; "
+			      "ip link add type vsockmon; ip link set vsockmon0 up)");
+			return NULL;
+		}
+	}
+	p = pcap_create(o->iface, ebuf);
+	if (!p) {
+		warnx("%s: %s", o->iface, ebuf);
+		return NULL;
+	}
+	pcap_set_snaplen(p, o->snaplen);
+	/* Without immediate mode TPACKET_V3 holds packets until a block fills or times out,
+	 * and a capture ended by a signal loses the last ones. */
+	pcap_set_immediate_mode(p, o->immediate);
+	pcap_set_timeout(p, 100);
+	if (o->buffer_kib > 0)
+		pcap_set_buffer_size(p, o->buffer_kib * 1024);
+	rc = pcap_activate(p);
+	if (rc < 0) {
+		warnx("%s: %s", o->iface, rc == PCAP_ERROR ? pcap_geterr(p) : pcap_statustostr(rc));
+		pcap_close(p);
+		return NULL;
+	}
+	if (rc > 0)
+		warnx("%s: %s", o->iface, pcap_statustostr(rc));
+	dlt = pcap_datalink(p);
+	if (dlt != VSK_LINKTYPE_VSOCK) {
+		const char *n = pcap_datalink_val_to_name(dlt);
+
+		warnx("%s: not a vsockmon device (link type %s)", o->iface, n ? n : "unknown");
+		pcap_close(p);
+		return NULL;
+	}
+	return p;
+}
+
+void cap_print_stats(pcap_t *p, unsigned long long captured)
+{
+	struct pcap_stat st;
+
+	fprintf(stderr, "%llu packet%s captured\n", captured, captured == 1 ? "" : "s");
+	if (pcap_stats(p, &st) != 0) {
+		warnx("statistics: %s", pcap_geterr(p));
+		return;
+	}
+	fprintf(stderr, "%u packet%s received by filter\n", st.ps_recv, st.ps_recv == 1 ? "" : "s");
+	fprintf(stderr, "%u packet%s dropped by kernel\n", st.ps_drop, st.ps_drop == 1 ? "" : "s");
+}
+
+int cap_drop_privileges(const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+
+	if (!pw) {
+		warnx("-Z %s: no such user", user);
+		return -1;
+	}
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		warn("-Z %s", user);
+		return -1;
+	}
+	return 0;
+}

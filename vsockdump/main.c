@@ -1,0 +1,378 @@
+/* vsockdump - capture and decode virtio-vsock traffic (vsockmon, pcap, pcapng). */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include "capture.h"
+#include "vsk/decode.h"
+#include "vsk/error.h"
+#include "vsk/filter.h"
+#include "vsk/format.h"
+
+#define VERSION "0.1"
+
+/* Command line options */
+static const char *iflag;          /* -i: live capture interface */
+static const char *rflag;          /* -r: read this pcap/pcapng file ("-" = stdin) */
+static const char *wflag;          /* -w: write matching frames as pcap ("-" = stdout) */
+static const char *Fflag;          /* -F: read the filter expression from a file */
+static const char *Zflag;          /* -Z: drop privileges to this user */
+static unsigned long long cflag;   /* -c: stop after this many frames (0 = no limit) */
+static int sflag = VSK_DEFAULT_SNAPLEN; /* -s: snapshot length */
+static int Bflag;                  /* -B: kernel buffer size in KiB */
+static bool Dflag;                 /* -D: list interfaces */
+static bool dflag;                 /* -d: print the compiled filter and exit */
+static bool lflag;                 /* -l: flush output after every frame */
+static bool Uflag;                 /* -U: flush -w output after every frame */
+static bool json;                  /* --json: NDJSON output */
+static bool print_too;             /* --print: text output even with -w */
+static bool immediate = true;      /* --immediate-mode (default) / --no-immediate-mode */
+static struct vsk_fmt fmt;         /* -v -q -t -x -X -A -# */
+
+/* State of the run */
+static pcap_t *pc;
+static pcap_dumper_t *dumper;
+static struct vsk_filter *filter;
+static struct vsk_sbuf out;
+static unsigned long long nshown, nmalformed;
+static volatile sig_atomic_t stopping;
+
+enum { OPT_JSON = 256, OPT_IMMEDIATE, OPT_NO_IMMEDIATE, OPT_PRINT, OPT_VERSION };
+
+static const struct option longopts[] = {
+	{"json", no_argument, NULL, OPT_JSON},
+	{"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
+	{"no-immediate-mode", no_argument, NULL, OPT_NO_IMMEDIATE},
+	{"print", no_argument, NULL, OPT_PRINT},
+	{"interface", required_argument, NULL, 'i'},
+	{"count", required_argument, NULL, 'c'},
+	{"snapshot-length", required_argument, NULL, 's'},
+	{"buffer-size", required_argument, NULL, 'B'},
+	{"list-interfaces", no_argument, NULL, 'D'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+static void __attribute__((noreturn)) usage(void)
+{
+	fprintf(stderr,
+		"usage: vsockdump [-#AdDhlnqUvxX] [-B buffer_size] [-c count] [-F file]\n"
+		"                 [-i interface] [-r file] [-s snaplen] [-t...] [-w file]\n"
+		"                 [-Z user] [--json] [--print] [--no-immediate-mode]\n"
+		"                 [expression]\n");
+	exit(2);
+}
+
+/* A number in [min, max] or a usage error naming the option and the value. */
+static long long number(const char *arg, long long min, long long max, const char *what)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(arg, &end, 0);
+	if (errno || end == arg || *end != '\0')
+		errx(2, "%s '%s': not a number", what, arg);
+	if (v < min || v > max)
+		errx(2, "%s '%s': out of range %lld..%lld", what, arg, min, max);
+	return v;
+}
+
+static void flush_out(void)
+{
+	if (out.len && fwrite(out.p, 1, out.len, stdout) != out.len)
+		err(1, "stdout");
+	vsk_sbuf_reset(&out);
+	if (out.oom)
+		errx(1, "out of memory");
+}
+
+static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct vsk_pkt pkt;
+	int rc = vsk_decode(bytes, h->caplen, h->len, &pkt);
+
+	(void)user;
+	if (filter && !vsk_filter_match(filter, &pkt, rc))
+		return;
+	if (rc)
+		nmalformed++;
+	nshown++;
+	if (dumper) {
+		pcap_dump((u_char *)dumper, h, bytes);
+		if (Uflag)
+			pcap_dump_flush(dumper);
+	}
+	if (!dumper || print_too) {
+		if (json)
+			vsk_format_json(&fmt, &pkt, rc, &h->ts, &out);
+		else
+			vsk_format_text(&fmt, &pkt, rc, &h->ts, &out);
+		if (lflag || out.len >= (1 << 16))
+			flush_out();
+	}
+	if (cflag && nshown >= cflag)
+		pcap_breakloop(pc);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	if (pc)
+		pcap_breakloop(pc);
+}
+
+/* The filter expression: -F file, or the trailing arguments joined by spaces. */
+static char *filter_text(int argc, char **argv)
+{
+	struct vsk_sbuf b = {0};
+
+	if (Fflag) {
+		FILE *f = fopen(Fflag, "r");
+		char buf[4096];
+		size_t n;
+
+		if (argc > 0)
+			errx(2, "-F %s: cannot also give an expression on the command line", Fflag);
+		if (!f)
+			err(1, "%s", Fflag);
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			vsk_sbuf_put(&b, buf, n);
+		if (ferror(f))
+			err(1, "%s", Fflag);
+		fclose(f);
+	}
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			vsk_sbuf_putc(&b, ' ');
+		vsk_sbuf_puts(&b, argv[i]);
+	}
+	if (b.oom)
+		errx(1, "out of memory");
+	vsk_sbuf_putc(&b, '\0');
+	b.len--;
+	return b.p;
+}
+
+static void compile_filter(const char *text)
+{
+	struct vsk_filter_error fe;
+	int rc = vsk_filter_compile((const uint8_t *)text, strlen(text), &filter, &fe);
+
+	if (rc == VSK_E_SYNTAX)
+		errx(2, "filter: %s (at column %zu)", fe.msg, fe.pos + 1);
+	if (rc)
+		errx(1, "filter: %s", vsk_strerror(rc));
+}
+
+/* Hands the filter to the kernel (live) or prints it (-d). */
+static void kernel_filter(pcap_t *p, bool dump)
+{
+	struct vsk_sbuf expr = {0};
+	struct bpf_program prog;
+
+	vsk_filter_pcap_expr(filter, &expr);
+	if (expr.oom)
+		errx(1, "out of memory");
+	if (pcap_compile(p, &prog, expr.p, 1, PCAP_NETMASK_UNKNOWN) != 0)
+		errx(1, "filter: libpcap cannot compile '%s': %s", expr.p, pcap_geterr(p));
+	if (dump) {
+		printf("(%s)\n", expr.p);
+		bpf_dump(&prog, 1);
+	} else if (pcap_setfilter(p, &prog) != 0) {
+		errx(1, "filter: %s", pcap_geterr(p));
+	}
+	pcap_freecode(&prog);
+	vsk_sbuf_free(&expr);
+}
+
+static pcap_t *open_file(const char *path)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct stat st;
+	pcap_t *p;
+	int dlt;
+
+	/* libpcap would report a directory as a read error of its first record. */
+	if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		errx(1, "%s: is a directory", path);
+	p = pcap_open_offline(path, ebuf);
+	if (!p)
+		errx(1, "%s: %s", path, ebuf);
+	dlt = pcap_datalink(p);
+	if (dlt != VSK_LINKTYPE_VSOCK) {
+		const char *n = pcap_datalink_val_to_name(dlt);
+
+		errx(1, "%s: link type %s (%d), not VSOCK (%d)", path, n ? n : "unknown", dlt,
+		     VSK_LINKTYPE_VSOCK);
+	}
+	return p;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	int ch, tcount = 0, xcount = 0, Xcount = 0;
+
+	opterr = 0; /* one-line messages below instead of getopt's plus the usage text */
+	while ((ch = getopt_long(argc, argv, ":#AB:c:dDF:hi:lnqr:s:tUvw:xXZ:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case '#': fmt.number = true; break;
+		case 'A': fmt.dump = VSK_DUMP_ASCII; break;
+		case 'B': Bflag = (int)number(optarg, 1, INT_MAX / 1024, "-B"); break;
+		case 'c': cflag = (unsigned long long)number(optarg, 1, LLONG_MAX, "-c"); break;
+		case 'd': dflag = true; break;
+		case 'D': Dflag = true; break;
+		case 'F': Fflag = optarg; break;
+		case 'h': usage();
+		case 'i': iflag = optarg; break;
+		case 'l': lflag = true; break;
+		case 'n': break; /* vsockdump never resolves names; accepted for tcpdump habits */
+		case 'q': fmt.quiet = true; break;
+		case 'r': rflag = optarg; break;
+		case 's':
+			sflag = (int)number(optarg, 0, 262144, "-s");
+			if (sflag == 0) /* tcpdump: 0 means the default */
+				sflag = VSK_DEFAULT_SNAPLEN;
+			break;
+		case 't': tcount++; break;
+		case 'U': Uflag = true; break;
+		case 'v': fmt.verbose++; break;
+		case 'w': wflag = optarg; break;
+		case 'x': xcount++; break;
+		case 'X': Xcount++; break;
+		case 'Z': Zflag = optarg; break;
+		case OPT_JSON: json = true; break;
+		case OPT_IMMEDIATE: immediate = true; break;
+		case OPT_NO_IMMEDIATE: immediate = false; break;
+		case OPT_PRINT: print_too = true; break;
+		case OPT_VERSION:
+			printf("vsockdump %s (%s)\n", VERSION, pcap_lib_version());
+			exit(0);
+		case ':':
+			errx(2, "option %s needs an argument (see vsockdump -h)", argv[optind - 1]);
+		default:
+			if (optopt)
+				errx(2, "unknown option -%c (see vsockdump -h)", optopt);
+			errx(2, "unknown option %s (see vsockdump -h)", argv[optind - 1]);
+		}
+	}
+	if (tcount > 5)
+		errx(2, "-t given more than 5 times");
+	static const enum vsk_ts_style ts_by_count[] = {
+		VSK_TS_TIME, VSK_TS_NONE, VSK_TS_EPOCH, VSK_TS_DELTA, VSK_TS_DATE, VSK_TS_SINCE_FIRST,
+	};
+	fmt.ts = ts_by_count[tcount];
+	if (fmt.verbose > 3)
+		fmt.verbose = 3;
+	if (Xcount) {
+		fmt.dump = VSK_DUMP_HEX_ASCII;
+		fmt.dump_frame = Xcount > 1;
+	} else if (xcount) {
+		fmt.dump = VSK_DUMP_HEX;
+		fmt.dump_frame = xcount > 1;
+	}
+
+	/* Cross-option checks */
+	if (rflag && iflag)
+		errx(2, "cannot use -r and -i together");
+	if (rflag && Zflag)
+		errx(2, "-Z applies to live capture only");
+	if (json && fmt.dump != VSK_DUMP_NONE)
+		errx(2, "cannot use --json with -x, -X or -A");
+	if (print_too && !wflag)
+		errx(2, "--print needs -w");
+	if (wflag && !print_too && json)
+		errx(2, "--json needs --print when writing with -w");
+	if (wflag && strcmp(wflag, "-") == 0 && print_too)
+		errx(2, "cannot --print while -w writes to stdout");
+	if (Dflag && (rflag || wflag))
+		errx(2, "-D takes no -r or -w");
+}
+
+int main(int argc, char **argv)
+{
+	char *expr;
+	int rc;
+
+	parse_args(argc, argv);
+	if (Dflag)
+		return cap_list(stdout);
+	expr = filter_text(argc - optind, argv + optind);
+	compile_filter(expr);
+
+	if (dflag) {
+		pcap_t *dead = pcap_open_dead(VSK_LINKTYPE_VSOCK, sflag);
+
+		if (!dead)
+			errx(1, "cannot open a libpcap handle");
+		kernel_filter(dead, true);
+		pcap_close(dead);
+		return 0;
+	}
+
+	if (rflag) {
+		pc = open_file(rflag);
+	} else {
+		struct live_opts lo = {iflag, sflag, Bflag, immediate};
+
+		pc = cap_open_live(&lo);
+		if (!pc)
+			return 1;
+		iflag = lo.iface;
+		kernel_filter(pc, false);
+		if (Zflag && cap_drop_privileges(Zflag) != 0)
+			return 1;
+		if (!wflag || print_too)
+			fprintf(stderr, "vsockdump: listening on %s, link-type VSOCK, snapshot length %d bytes\n",
+				iflag, sflag);
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
+	}
+	if (wflag) {
+		dumper = pcap_dump_open(pc, wflag);
+		if (!dumper)
+			errx(1, "%s: %s", wflag, pcap_geterr(pc));
+	}
+	if (lflag)
+		setvbuf(stdout, NULL, _IOLBF, 0);
+
+	/* Live: flush after each batch so a pipe sees frames as they come. */
+	do {
+		rc = pcap_dispatch(pc, -1, on_frame, NULL);
+		flush_out();
+		if (dumper && !rflag)
+			pcap_dump_flush(dumper);
+	} while (!rflag && rc >= 0 && !stopping && !(cflag && nshown >= cflag));
+	if (rc == PCAP_ERROR)
+		warnx("%s: %s", rflag ? rflag : iflag, pcap_geterr(pc));
+
+	if (dumper) {
+		if (pcap_dump_flush(dumper) != 0)
+			warnx("%s: write error", wflag);
+		pcap_dump_close(dumper);
+	}
+	if (fflush(stdout) != 0)
+		err(1, "stdout");
+	if (!rflag)
+		cap_print_stats(pc, nshown);
+	if (nmalformed)
+		warnx("%llu malformed frame%s", nmalformed, nmalformed == 1 ? "" : "s");
+	pcap_close(pc);
+	vsk_filter_free(filter);
+	vsk_sbuf_free(&out);
+	free(expr);
+	return rc == PCAP_ERROR ? 1 : 0;
+}
