@@ -90,7 +90,7 @@ bench: deps all
 	bench/run.sh
 
 lint:
-	mandoc -Tlint -Wstyle man/*.8
+	mandoc -Tlint man/*.8
 
 install: $(TOOLS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
