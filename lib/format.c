@@ -115,8 +115,9 @@ static void put_addr(struct vsk_sbuf *b, uint64_t cid, uint32_t port)
 	vsk_sbuf_putu(b, port);
 }
 
-/* A table value: its label, or "<what> N (unknown)". */
-static void put_label(struct vsk_sbuf *b, const struct vsk_table *t, uint32_t v, bool lower)
+/* A table value: its label, or "[<what> ]N (unknown)". */
+static void put_label(struct vsk_sbuf *b, const struct vsk_table *t, uint32_t v, bool lower,
+		      bool what)
 {
 	const struct vsk_name *n = vsk_table_find(t, v);
 
@@ -124,8 +125,10 @@ static void put_label(struct vsk_sbuf *b, const struct vsk_table *t, uint32_t v,
 		vsk_sbuf_puts(b, lower ? n->name : n->label);
 		return;
 	}
-	vsk_sbuf_puts(b, t->what);
-	vsk_sbuf_putc(b, ' ');
+	if (what) {
+		vsk_sbuf_puts(b, t->what);
+		vsk_sbuf_putc(b, ' ');
+	}
 	vsk_sbuf_putu(b, v);
 	PUTS(b, " (unknown)");
 }
@@ -210,10 +213,17 @@ static void put_problems(struct vsk_sbuf *b, const struct vsk_pkt *pkt, int verb
 		PUTS(b, "]");
 		rest &= ~(1u << VSK_PROB_MON_DISAGREE);
 	}
-	/* Unknown op/type/flags are already visible as "(unknown)" in the line. */
+	/* Unknown values already visible as "(unknown)" in the line need no bracket. */
 	rest &= ~(1u << VSK_PROB_OP_UNKNOWN | 1u << VSK_PROB_TYPE_UNKNOWN |
-		  1u << VSK_PROB_FLAGS_UNKNOWN | 1u << VSK_PROB_MON_OP_UNKNOWN |
-		  1u << VSK_PROB_TRANSPORT_UNKNOWN);
+		  1u << VSK_PROB_FLAGS_UNKNOWN | 1u << VSK_PROB_TRANSPORT_UNKNOWN);
+	if (!pkt->has_virtio || verbose >= 2)
+		rest &= ~(1u << VSK_PROB_MON_OP_UNKNOWN);
+	if (rest & (1u << VSK_PROB_MON_OP_UNKNOWN)) {
+		PUTS(b, " [mon_op_unknown: ");
+		vsk_sbuf_putu(b, pkt->mon.op);
+		PUTS(b, "]");
+		rest &= ~(1u << VSK_PROB_MON_OP_UNKNOWN);
+	}
 	for (size_t i = 0; i < vsk_tab_problem.n; i++) {
 		if (!(rest & (1u << vsk_tab_problem.v[i].num)))
 			continue;
@@ -322,9 +332,9 @@ void vsk_format_text(struct vsk_fmt *f, const struct vsk_pkt *pkt, int err,
 	put_addr(b, pkt->mon.dst_cid, pkt->mon.dst_port);
 	vsk_sbuf_putc(b, ' ');
 	if (pkt->has_virtio) {
-		put_label(b, &vsk_tab_type, h->type, true);
+		put_label(b, &vsk_tab_type, h->type, true, true);
 		vsk_sbuf_putc(b, ' ');
-		put_label(b, &vsk_tab_op, h->op, false);
+		put_label(b, &vsk_tab_op, h->op, false, true);
 		if (!f->quiet && h->flags) {
 			PUTS(b, " flags ");
 			put_flags(b, h);
@@ -342,14 +352,14 @@ void vsk_format_text(struct vsk_fmt *f, const struct vsk_pkt *pkt, int err,
 	} else {
 		/* No virtio header: say what the vsockmon header says. */
 		PUTS(b, "mon ");
-		put_label(b, &vsk_tab_mon_op, pkt->mon.op, false);
+		put_label(b, &vsk_tab_mon_op, pkt->mon.op, false, false);
 		PUTS(b, ", transport ");
-		put_label(b, &vsk_tab_transport, pkt->mon.transport, false);
+		put_label(b, &vsk_tab_transport, pkt->mon.transport, false, false);
 	}
 	if (f->verbose >= 2 && !f->quiet) {
 		if (pkt->has_virtio) {
 			PUTS(b, ", mon ");
-			put_label(b, &vsk_tab_mon_op, pkt->mon.op, false);
+			put_label(b, &vsk_tab_mon_op, pkt->mon.op, false, false);
 		}
 		PUTS(b, ", caplen ");
 		vsk_sbuf_putu(b, pkt->caplen);

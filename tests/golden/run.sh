@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# tests/golden/run.sh - golden-output tests (TAP).  Each TESTLIST line runs vsockdump on
+# an input and compares with NAME.out; then the field values vsockdump prints are checked
+# against tcpdump's: its expected -v output for the fixture, and tcpdump itself on the
+# catalog capture.  `tests/golden/run.sh --update` rewrites the .out files (review the diff).
+set -u
+cd "$(dirname "$0")" || exit 1
+B=${VSK_BUILD:-$PWD/../../build}
+D=$B/vsockdump
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export TZ=UTC LC_ALL=C
+update=0; [ "${1:-}" = --update ] && update=1
+n=0 failed=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
+
+"$B"/tests/mkcap catalog "$T/catalog.pcap" || { echo "not ok 1 - mkcap catalog"; echo 1..1; exit 1; }
+
+while read -r name input opts; do
+	case $name in ''|'#'*) continue ;; esac
+	[ "$input" = catalog ] && input=$T/catalog.pcap
+	# shellcheck disable=SC2086 # options are words on purpose
+	"$D" -r "$input" $opts >"$T/$name.out" 2>"$T/$name.err"
+	rc=$?
+	if [ $update = 1 ]; then cp "$T/$name.out" "$name.out"; fi
+	if [ $rc = 0 ] && [ ! -s "$T/$name.err" ] && diff -u "$name.out" "$T/$name.out" >"$T/diff"; then
+		ok 0 "$name"
+	else
+		ok 1 "$name (status $rc)"
+		sed 's/^/#   /' "$T/$name.err" "$T/diff" | head -40
+	fi
+done <TESTLIST
+
+# Field values agree with tcpdump's expected -v output for its own fixture.
+"$D" -r tcpdump-vsock-1.pcapng --json >"$T/fix.json" 2>/dev/null
+python3 tcpdump-agree.py tcpdump-vsock-1-v.out "$T/fix.json" >"$T/agree" 2>&1
+ok $? "fixture: every field agrees with tcpdump-vsock-1-v.out, packet by packet"
+sed 's/^/#   /' "$T/agree"
+
+# ... and with tcpdump itself on the catalog (the frames tcpdump can decode).
+if command -v tcpdump >/dev/null; then
+	tcpdump -r "$T/catalog.pcap" -nn -v -tttt 2>/dev/null >"$T/tcpdump.out"
+	"$D" -r "$T/catalog.pcap" --json >"$T/cat.json" 2>/dev/null
+	python3 tcpdump-agree.py --subset "$T/tcpdump.out" "$T/cat.json" >"$T/agree" 2>&1
+	ok $? "catalog: every frame tcpdump decodes agrees with vsockdump"
+	sed 's/^/#   /' "$T/agree"
+else
+	n=$((n + 1)); echo "not ok $n - tcpdump not installed (make deps installs it)"; failed=1
+fi
+echo "1..$n"
+exit $failed
