@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# bench/run.sh - decoding speed of vsockdump against tcpdump and tshark on the same
+# 1,000,000-frame captures, in one run.  Output goes to a pipe, TZ=UTC for all (without
+# TZ glibc makes tcpdump stat /etc/localtime for every packet: we compare against its
+# honest best).  Each command runs RUNS times (default 3); the best wall time counts.
+# Usage: bench/run.sh [COUNT]      (results: bench/out/results.md)
+set -eu
+cd "$(dirname "$0")/.."
+B=${B:-build}
+COUNT=${1:-1000000}
+RUNS=${RUNS:-3}
+OUT=bench/out
+mkdir -p "$OUT"
+export TZ=UTC LC_ALL=C
+
+# best_wall CMD: the best wall-clock seconds of RUNS runs of CMD piped into cat.
+best_wall() {
+	local best="" t
+	for _ in $(seq "$RUNS"); do
+		t=$( { /usr/bin/env time -f %e bash -c "$1 | cat >/dev/null" 2>&1 >/dev/null; } | tail -1)
+		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
+	done
+	echo "$best"
+}
+
+{
+echo "| capture | frames | vsockdump -v | tcpdump -nn -v | tshark | vs tcpdump | vs tshark |"
+echo "|---|---|---|---|---|---|---|"
+} >"$OUT/results.md"
+
+for snap in 128 65612; do
+	f=$OUT/bulk-$snap.pcap
+	[ -s "$f" ] || "$B"/tests/mkcap bulk -n "$COUNT" -s "$snap" "$f"
+	size=$(du -h "$f" | cut -f1)
+	v=$(best_wall "$B/vsockdump -r $f -v")
+	t=$(best_wall "tcpdump -r $f -nn -v 2>/dev/null")
+	s=$(RUNS=1 best_wall "tshark -r $f 2>/dev/null")
+	rt=$(awk "BEGIN{printf \"%.1fx\", $t / ($v > 0 ? $v : 0.01)}")
+	rs=$(awk "BEGIN{printf \"%.1fx\", $s / ($v > 0 ? $v : 0.01)}")
+	echo "| snaplen $snap ($size) | $COUNT | ${v} s | ${t} s | ${s} s | $rt | $rs |" >>"$OUT/results.md"
+	echo "snaplen $snap: vsockdump ${v}s tcpdump ${t}s tshark ${s}s -> $rt faster than tcpdump, $rs than tshark" >&2
+done
+{
+echo
+echo "Machine: $(nproc) cores, $(uname -r); $(tcpdump --version 2>&1 | head -1);"
+echo "$(tshark --version 2>/dev/null | head -1); best of $RUNS runs (tshark: 1); $(date -u +%F)."
+} >>"$OUT/results.md"
+cat "$OUT/results.md"
