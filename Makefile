@@ -14,12 +14,12 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib
 PCAP_LIBS := -lpcap
 
 LIB_SRC  := $(wildcard lib/*.c)
-LIB_OBJ  := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIBVSK   := $(B)/libvsk.a
 DEF_DEPS := lib/vsock.def $(wildcard lib/vsk/*.h)
 
 DUMP_SRC := $(wildcard vsockdump/*.c)
-DUMP_OBJ := $(DUMP_SRC:%.c=$(B)/%.o)
+DUMP_OBJ := $(DUMP_SRC:%.c=$(B)/obj/%.o)
 TOOLS    := $(B)/vsockdump
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
@@ -34,7 +34,7 @@ FUZZ_BIN := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/fuzz-%)
 
 all: $(TOOLS) $(UNIT_BIN) $(HELPERS) $(FUZZ_REPLAY)
 
-$(B)/%.o: %.c $(DEF_DEPS)
+$(B)/obj/%.o: %.c $(DEF_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -45,10 +45,12 @@ $(LIBVSK): $(LIB_OBJ)
 $(B)/vsockdump: $(DUMP_OBJ) $(LIBVSK)
 	$(CC) $(ALL_CFLAGS) -o $@ $(DUMP_OBJ) $(LIBVSK) $(PCAP_LIBS)
 
-$(B)/tests/%: $(B)/tests/unit/%.o $(LIBVSK)
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBVSK)
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBVSK) $(PCAP_LIBS)
 
-$(B)/tests/mkcap: $(B)/tests/mkcap.o $(LIBVSK)
+$(B)/tests/mkcap: $(B)/obj/tests/mkcap.o $(LIBVSK)
+	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBVSK) $(PCAP_LIBS)
 
 # Fuzz targets: a replay main for make check (any compiler), libFuzzer binaries for make fuzz.

@@ -22,8 +22,10 @@ static void decode_virtio(struct vsk_pkt *pkt, struct vsk_cursor *c)
 	h->flags = vsk_cur_le32(c);
 	h->buf_alloc = vsk_cur_le32(c);
 	h->fwd_cnt = vsk_cur_le32(c);
-	if (c->short_)
+	if (c->short_) {
+		memset(h, 0, sizeof(*h));
 		return;
+	}
 	pkt->has_virtio = true;
 
 	/* Socket Device: Addressing - the upper 32 bits of a CID are reserved and zeroed. */
@@ -48,13 +50,19 @@ int vsk_decode(const uint8_t *frame, size_t caplen, size_t wirelen, struct vsk_p
 	struct vsk_mon_hdr *m = &pkt->mon;
 	size_t hdr_end, present;
 
-	memset(pkt, 0, sizeof(*pkt));
+	/* Field by field, not memset: this runs once per frame. */
+	pkt->has_virtio = false;
+	pkt->problems = 0;
+	pkt->payload = NULL;
+	pkt->payload_caplen = pkt->payload_wirelen = 0;
 	if (wirelen < caplen)
 		wirelen = caplen;
 	pkt->frame = frame;
 	pkt->caplen = caplen;
 	pkt->wirelen = wirelen;
 	if (caplen < VSK_MON_HDR_LEN) {
+		memset(&pkt->mon, 0, sizeof(pkt->mon));
+		memset(&pkt->hdr, 0, sizeof(pkt->hdr));
 		PROB(pkt, HDR_SHORT);
 		if (wirelen > caplen)
 			PROB(pkt, TRUNCATED);
@@ -92,6 +100,8 @@ int vsk_decode(const uint8_t *frame, size_t caplen, size_t wirelen, struct vsk_p
 	pkt->payload_caplen = caplen > hdr_end ? caplen - hdr_end : 0;
 	pkt->payload_wirelen = wirelen - hdr_end;
 
+	if (m->transport != VSK_TRANSPORT_VIRTIO || m->len < VSK_VIRTIO_HDR_LEN)
+		memset(&pkt->hdr, 0, sizeof(pkt->hdr));
 	if (m->transport == VSK_TRANSPORT_VIRTIO) {
 		if (m->len != VSK_VIRTIO_HDR_LEN)
 			PROB(pkt, MON_LEN);

@@ -7,14 +7,17 @@
 
 #define PUTS(b, lit) vsk_sbuf_put((b), (lit), sizeof(lit) - 1)
 
-/* Two- and six-digit zero-padded numbers for timestamps. */
+/* A zero-padded number of `width` digits (width even, at most 10). */
 static void put_pad(struct vsk_sbuf *b, unsigned long v, int width)
 {
-	char tmp[12];
+	char tmp[10];
 
-	for (int i = width - 1; i >= 0; i--) {
-		tmp[i] = (char)('0' + v % 10);
-		v /= 10;
+	for (int i = width - 2; i >= 0; i -= 2) {
+		unsigned d = (unsigned)(v % 100) * 2;
+
+		v /= 100;
+		tmp[i] = vsk_digits2[d];
+		tmp[i + 1] = vsk_digits2[d + 1];
 	}
 	vsk_sbuf_put(b, tmp, (size_t)width);
 }
@@ -33,16 +36,22 @@ static long local_offset(struct vsk_fmt *f, long long sec)
 	return f->tz_off;
 }
 
-static void put_hms(struct vsk_sbuf *b, long long sec, long usec)
+/* hh:mm:ss.uuuuuu of a day; the "hh:mm:ss." part is cached for the last second seen. */
+static void put_hms(struct vsk_fmt *f, struct vsk_sbuf *b, long long sec, long usec)
 {
-	long long d = ((sec % 86400) + 86400) % 86400;
+	if (!f->hms_valid || sec != f->hms_sec) {
+		long long d = ((sec % 86400) + 86400) % 86400;
+		int v[3] = {(int)(d / 3600), (int)(d / 60 % 60), (int)(d % 60)};
 
-	put_pad(b, (unsigned long)(d / 3600), 2);
-	vsk_sbuf_putc(b, ':');
-	put_pad(b, (unsigned long)(d / 60 % 60), 2);
-	vsk_sbuf_putc(b, ':');
-	put_pad(b, (unsigned long)(d % 60), 2);
-	vsk_sbuf_putc(b, '.');
+		for (int i = 0; i < 3; i++) {
+			f->hms[3 * i] = vsk_digits2[v[i] * 2];
+			f->hms[3 * i + 1] = vsk_digits2[v[i] * 2 + 1];
+			f->hms[3 * i + 2] = i < 2 ? ':' : '.';
+		}
+		f->hms_sec = sec;
+		f->hms_valid = true;
+	}
+	vsk_sbuf_put(b, f->hms, 9);
 	put_pad(b, (unsigned long)usec, 6);
 }
 
@@ -75,7 +84,7 @@ static void put_ts(struct vsk_fmt *f, const struct timeval *ts, struct vsk_sbuf 
 	case VSK_TS_NONE:
 		return;
 	case VSK_TS_TIME:
-		put_hms(b, sec + local_offset(f, sec), (long)ts->tv_usec);
+		put_hms(f, b, sec + local_offset(f, sec), (long)ts->tv_usec);
 		break;
 	case VSK_TS_EPOCH:
 		vsk_sbuf_putu(b, (unsigned long long)sec);
@@ -100,7 +109,7 @@ static void put_ts(struct vsk_fmt *f, const struct timeval *ts, struct vsk_sbuf 
 		vsk_sbuf_putc(b, '-');
 		put_pad(b, (unsigned long)tm.tm_mday, 2);
 		vsk_sbuf_putc(b, ' ');
-		put_hms(b, (long long)t, (long)ts->tv_usec);
+		put_hms(f, b, (long long)t, (long)ts->tv_usec);
 		break;
 	}
 	}

@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <endian.h>
 #include <stdint.h>
+#include <string.h>
 
 struct vsk_cursor {
 	const uint8_t *p;
@@ -27,15 +29,17 @@ static inline size_t vsk_cur_left(const struct vsk_cursor *c) { return c->len - 
 /* Reads n bytes as a little-endian number (n <= 8). */
 static inline uint64_t vsk_cur_le(struct vsk_cursor *c, size_t n)
 {
-	uint64_t v = 0;
+	uint8_t tmp[8] = {0};
+	uint64_t v;
+
 	if (c->short_ || c->len - c->off < n) {
 		c->short_ = true;
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		v |= (uint64_t)c->p[c->off + i] << (8 * i);
+	memcpy(tmp, c->p + c->off, n);
+	memcpy(&v, tmp, sizeof(v));
 	c->off += n;
-	return v;
+	return le64toh(v);
 }
 
 static inline uint8_t vsk_cur_u8(struct vsk_cursor *c) { return (uint8_t)vsk_cur_le(c, 1); }

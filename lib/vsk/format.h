@@ -37,6 +37,9 @@ struct vsk_fmt {
 	struct timeval first, prev;
 	long tz_off;                /* cached local UTC offset in seconds */
 	long long tz_valid_from, tz_valid_to;
+	char hms[9];                /* "hh:mm:ss." of hms_sec */
+	long long hms_sec;
+	bool hms_valid;
 };
 
 /* Appends the text line(s) for one packet, ending in '\n'.  `err` is the vsk_decode()
