@@ -1,5 +1,6 @@
 /* format.c - text and JSON renderings of a decoded vsock frame.  The per-packet path
  * avoids printf and the C library's time zone code: it is the hot loop of vsockdump. */
+#include <string.h>
 #include <time.h>
 
 #include "vsk/error.h"
@@ -7,19 +8,33 @@
 
 #define PUTS(b, lit) vsk_sbuf_put((b), (lit), sizeof(lit) - 1)
 
-/* A zero-padded number of `width` digits (width even, at most 10). */
-static void put_pad(struct vsk_sbuf *b, unsigned long v, int width)
-{
-	char tmp[10];
+/*
+ * The fixed part of a text line is bounded (LINE_RESERVE), so vsk_format_text reserves
+ * that much once per frame and writes through a plain char pointer: no capacity check or
+ * length update per field, and no aliasing of the buffer's bookkeeping by char stores.
+ */
+#define LINE_RESERVE 512
+#define W_LIT(w, lit) w_mem((w), (lit), sizeof(lit) - 1)
 
+static inline char *w_mem(char *w, const char *s, size_t n)
+{
+	memcpy(w, s, n);
+	return w + n;
+}
+
+static inline char *w_str(char *w, const char *s) { return w_mem(w, s, strlen(s)); }
+
+/* A zero-padded number of `width` digits (width even, at most 10). */
+static char *w_pad(char *w, unsigned long v, int width)
+{
 	for (int i = width - 2; i >= 0; i -= 2) {
 		unsigned d = (unsigned)(v % 100) * 2;
 
 		v /= 100;
-		tmp[i] = vsk_digits2[d];
-		tmp[i + 1] = vsk_digits2[d + 1];
+		w[i] = vsk_digits2[d];
+		w[i + 1] = vsk_digits2[d + 1];
 	}
-	vsk_sbuf_put(b, tmp, (size_t)width);
+	return w + width;
 }
 
 /* Local UTC offset for `sec`, cached per quarter hour (offsets change on such edges). */
@@ -37,7 +52,7 @@ static long local_offset(struct vsk_fmt *f, long long sec)
 }
 
 /* hh:mm:ss.uuuuuu of a day; the "hh:mm:ss." part is cached for the last second seen. */
-static void put_hms(struct vsk_fmt *f, struct vsk_sbuf *b, long long sec, long usec)
+static char *w_hms(struct vsk_fmt *f, char *w, long long sec, long usec)
 {
 	if (!f->hms_valid || sec != f->hms_sec) {
 		long long d = ((sec % 86400) + 86400) % 86400;
@@ -51,30 +66,35 @@ static void put_hms(struct vsk_fmt *f, struct vsk_sbuf *b, long long sec, long u
 		f->hms_sec = sec;
 		f->hms_valid = true;
 	}
-	vsk_sbuf_put(b, f->hms, 9);
-	put_pad(b, (unsigned long)usec, 6);
+	w = w_mem(w, f->hms, 9);
+	return w_pad(w, (unsigned long)usec, 6);
 }
 
-/* A difference of two timestamps as h:mm:ss.uuuuuu (tcpdump -ttt style). */
-static void put_delta(struct vsk_sbuf *b, const struct timeval *now, const struct timeval *then)
+/* A difference of two timestamps as hh:mm:ss.uuuuuu (tcpdump -ttt style). */
+static char *w_delta(char *w, const struct timeval *now, const struct timeval *then)
 {
 	long long us = ((long long)now->tv_sec - then->tv_sec) * 1000000LL +
 		       (now->tv_usec - then->tv_usec);
+	unsigned long long h;
 
 	if (us < 0) {
-		vsk_sbuf_putc(b, '-');
+		*w++ = '-';
 		us = -us;
 	}
-	put_pad(b, (unsigned long)(us / 3600000000LL), 2);
-	vsk_sbuf_putc(b, ':');
-	put_pad(b, (unsigned long)(us / 60000000LL % 60), 2);
-	vsk_sbuf_putc(b, ':');
-	put_pad(b, (unsigned long)(us / 1000000LL % 60), 2);
-	vsk_sbuf_putc(b, '.');
-	put_pad(b, (unsigned long)(us % 1000000LL), 6);
+	h = (unsigned long long)us / 3600000000ULL;
+	if (h < 100)
+		w = w_pad(w, (unsigned long)h, 2);
+	else
+		w = vsk_digits_write(w, h);
+	*w++ = ':';
+	w = w_pad(w, (unsigned long)(us / 60000000LL % 60), 2);
+	*w++ = ':';
+	w = w_pad(w, (unsigned long)(us / 1000000LL % 60), 2);
+	*w++ = '.';
+	return w_pad(w, (unsigned long)(us % 1000000LL), 6);
 }
 
-static void put_ts(struct vsk_fmt *f, const struct timeval *ts, struct vsk_sbuf *b)
+static char *w_ts(struct vsk_fmt *f, const struct timeval *ts, char *w)
 {
 	long long sec = ts->tv_sec;
 
@@ -82,89 +102,94 @@ static void put_ts(struct vsk_fmt *f, const struct timeval *ts, struct vsk_sbuf 
 		f->first = f->prev = *ts;
 	switch (f->ts) {
 	case VSK_TS_NONE:
-		return;
+		return w;
 	case VSK_TS_TIME:
-		put_hms(f, b, sec + local_offset(f, sec), (long)ts->tv_usec);
+		w = w_hms(f, w, sec + local_offset(f, sec), (long)ts->tv_usec);
 		break;
 	case VSK_TS_EPOCH:
-		vsk_sbuf_putu(b, (unsigned long long)sec);
-		vsk_sbuf_putc(b, '.');
-		put_pad(b, (unsigned long)ts->tv_usec, 6);
+		w = vsk_digits_write(w, (unsigned long long)sec);
+		*w++ = '.';
+		w = w_pad(w, (unsigned long)ts->tv_usec, 6);
 		break;
 	case VSK_TS_DELTA:
-		put_delta(b, ts, &f->prev);
+		w = w_delta(w, ts, &f->prev);
 		break;
 	case VSK_TS_SINCE_FIRST:
-		put_delta(b, ts, &f->first);
+		w = w_delta(w, ts, &f->first);
 		break;
 	case VSK_TS_DATE: {
 		time_t t = (time_t)(sec + local_offset(f, sec));
 		struct tm tm;
 
 		if (!gmtime_r(&t, &tm))
-			return;
-		put_pad(b, (unsigned long)tm.tm_year + 1900, 4);
-		vsk_sbuf_putc(b, '-');
-		put_pad(b, (unsigned long)tm.tm_mon + 1, 2);
-		vsk_sbuf_putc(b, '-');
-		put_pad(b, (unsigned long)tm.tm_mday, 2);
-		vsk_sbuf_putc(b, ' ');
-		put_hms(f, b, (long long)t, (long)ts->tv_usec);
+			return w;
+		w = w_pad(w, (unsigned long)tm.tm_year + 1900, 4);
+		*w++ = '-';
+		w = w_pad(w, (unsigned long)tm.tm_mon + 1, 2);
+		*w++ = '-';
+		w = w_pad(w, (unsigned long)tm.tm_mday, 2);
+		*w++ = ' ';
+		w = w_hms(f, w, (long long)t, (long)ts->tv_usec);
 		break;
 	}
 	}
-	vsk_sbuf_putc(b, ' ');
+	*w++ = ' ';
 	f->prev = *ts;
+	return w;
 }
 
-static void put_addr(struct vsk_sbuf *b, uint64_t cid, uint32_t port)
+static char *w_addr(char *w, uint64_t cid, uint32_t port)
 {
-	vsk_sbuf_putu(b, cid);
-	vsk_sbuf_putc(b, ':');
-	vsk_sbuf_putu(b, port);
+	w = vsk_digits_write(w, cid);
+	*w++ = ':';
+	return vsk_digits_write(w, port);
 }
 
 /* A table value: its label, or "[<what> ]N (unknown)". */
-static void put_label(struct vsk_sbuf *b, const struct vsk_table *t, uint32_t v, bool lower,
-		      bool what)
+static char *w_label(char *w, const struct vsk_table *t, uint32_t v, bool lower, bool what)
 {
 	const struct vsk_name *n = vsk_table_find(t, v);
 
-	if (n) {
-		vsk_sbuf_puts(b, lower ? n->name : n->label);
-		return;
-	}
+	if (n)
+		return w_str(w, lower ? n->name : n->label);
 	if (what) {
-		vsk_sbuf_puts(b, t->what);
-		vsk_sbuf_putc(b, ' ');
+		w = w_str(w, t->what);
+		*w++ = ' ';
 	}
-	vsk_sbuf_putu(b, v);
-	PUTS(b, " (unknown)");
+	w = vsk_digits_write(w, v);
+	return W_LIT(w, " (unknown)");
 }
 
 /* Flag names for this op/type joined by '|', then undefined bits as hex. */
-static void put_flags(struct vsk_sbuf *b, const struct vsk_virtio_hdr *h)
+static char *w_flags(char *w, const struct vsk_virtio_hdr *h)
 {
+	static const char hex[] = "0123456789abcdef";
 	uint32_t defined = vsk_flags_defined(h->op, h->type), rest = h->flags & ~defined;
 	bool first = true;
 
 	for (size_t i = 0; i < vsk_nflags; i++) {
-		if (!(defined & vsk_flags[i].mask) || vsk_flags[i].op != h->op ||
-		    !(h->flags & vsk_flags[i].mask))
+		if (vsk_flags[i].op != h->op || !(defined & h->flags & vsk_flags[i].mask))
 			continue;
 		if (!first)
-			vsk_sbuf_putc(b, '|');
-		vsk_sbuf_puts(b, vsk_flags[i].name);
+			*w++ = '|';
+		w = w_str(w, vsk_flags[i].name);
 		first = false;
 	}
 	if (rest) {
+		int s = 28;
+
 		if (!first)
-			vsk_sbuf_putc(b, '|');
-		vsk_sbuf_putx(b, rest);
-		PUTS(b, " (unknown)");
+			*w++ = '|';
+		w = W_LIT(w, "0x");
+		while (s > 0 && !((rest >> s) & 15))
+			s -= 4;
+		for (; s >= 0; s -= 4)
+			*w++ = hex[(rest >> s) & 15];
+		w = W_LIT(w, " (unknown)");
 	}
 	if (first && !rest)
-		vsk_sbuf_putc(b, '0');
+		*w++ = '0';
+	return w;
 }
 
 void vsk_format_problems(uint32_t problems, struct vsk_sbuf *out)
@@ -216,9 +241,13 @@ static void put_problems(struct vsk_sbuf *b, const struct vsk_pkt *pkt, int verb
 	}
 	if (vsk_pkt_has(pkt, VSK_PROB_MON_DISAGREE)) {
 		PUTS(b, " [mon_disagree: virtio ");
-		put_addr(b, pkt->hdr.src_cid, pkt->hdr.src_port);
+		vsk_sbuf_putu(b, pkt->hdr.src_cid);
+		vsk_sbuf_putc(b, ':');
+		vsk_sbuf_putu(b, pkt->hdr.src_port);
 		PUTS(b, " > ");
-		put_addr(b, pkt->hdr.dst_cid, pkt->hdr.dst_port);
+		vsk_sbuf_putu(b, pkt->hdr.dst_cid);
+		vsk_sbuf_putc(b, ':');
+		vsk_sbuf_putu(b, pkt->hdr.dst_port);
 		PUTS(b, "]");
 		rest &= ~(1u << VSK_PROB_MON_DISAGREE);
 	}
@@ -308,77 +337,80 @@ void vsk_format_text(struct vsk_fmt *f, const struct vsk_pkt *pkt, int err,
 		     const struct timeval *ts, struct vsk_sbuf *b)
 {
 	const struct vsk_virtio_hdr *h = &pkt->hdr;
+	bool more = !f->quiet;
+	char *w;
 
+	if (vsk_sbuf_reserve(b, LINE_RESERVE) != 0)
+		return;
+	w = b->p + b->len;
 	f->count++;
 	if (f->number) {
 		char tmp[24];
-		int w = 0;
-		unsigned long long v = f->count;
+		size_t n = (size_t)(vsk_digits_write(tmp, f->count) - tmp);
 
-		do {
-			tmp[w++] = (char)('0' + v % 10);
-			v /= 10;
-		} while (v);
-		for (int i = w; i < 5; i++)
-			vsk_sbuf_putc(b, ' ');
-		while (w)
-			vsk_sbuf_putc(b, tmp[--w]);
-		PUTS(b, "  ");
+		for (size_t i = n; i < 5; i++)
+			*w++ = ' ';
+		w = w_mem(w, tmp, n);
+		w = W_LIT(w, "  ");
 	}
-	put_ts(f, ts, b);
+	w = w_ts(f, ts, w);
 	if (err) {
-		PUTS(b, "[malformed: ");
-		vsk_sbuf_puts(b, vsk_strerror(err));
-		PUTS(b, ", caplen ");
-		vsk_sbuf_putu(b, pkt->caplen);
-		PUTS(b, "]\n");
+		w = W_LIT(w, "[malformed: ");
+		w = w_str(w, vsk_strerror(err));
+		w = W_LIT(w, ", caplen ");
+		w = vsk_digits_write(w, pkt->caplen);
+		w = W_LIT(w, "]\n");
+		b->len = (size_t)(w - b->p);
+		b->p[b->len] = 0;
 		if (f->dump != VSK_DUMP_NONE && f->dump_frame)
 			put_dump(f, pkt, b);
 		return;
 	}
-	put_addr(b, pkt->mon.src_cid, pkt->mon.src_port);
-	PUTS(b, " > ");
-	put_addr(b, pkt->mon.dst_cid, pkt->mon.dst_port);
-	vsk_sbuf_putc(b, ' ');
+	w = w_addr(w, pkt->mon.src_cid, pkt->mon.src_port);
+	w = W_LIT(w, " > ");
+	w = w_addr(w, pkt->mon.dst_cid, pkt->mon.dst_port);
+	*w++ = ' ';
 	if (pkt->has_virtio) {
-		put_label(b, &vsk_tab_type, h->type, true, true);
-		vsk_sbuf_putc(b, ' ');
-		put_label(b, &vsk_tab_op, h->op, false, true);
-		if (!f->quiet && h->flags) {
-			PUTS(b, " flags ");
-			put_flags(b, h);
+		w = w_label(w, &vsk_tab_type, h->type, true, true);
+		*w++ = ' ';
+		w = w_label(w, &vsk_tab_op, h->op, false, true);
+		if (more && h->flags) {
+			w = W_LIT(w, " flags ");
+			w = w_flags(w, h);
 		}
-		if (!f->quiet) {
-			PUTS(b, ", len ");
-			vsk_sbuf_putu(b, h->len);
+		if (more) {
+			w = W_LIT(w, ", len ");
+			w = vsk_digits_write(w, h->len);
 		}
-		if (f->verbose >= 1 && !f->quiet) {
-			PUTS(b, ", buf_alloc ");
-			vsk_sbuf_putu(b, h->buf_alloc);
-			PUTS(b, ", fwd_cnt ");
-			vsk_sbuf_putu(b, h->fwd_cnt);
+		if (more && f->verbose >= 1) {
+			w = W_LIT(w, ", buf_alloc ");
+			w = vsk_digits_write(w, h->buf_alloc);
+			w = W_LIT(w, ", fwd_cnt ");
+			w = vsk_digits_write(w, h->fwd_cnt);
 		}
 	} else {
 		/* No virtio header: say what the vsockmon header says. */
-		PUTS(b, "mon ");
-		put_label(b, &vsk_tab_mon_op, pkt->mon.op, false, false);
-		PUTS(b, ", transport ");
-		put_label(b, &vsk_tab_transport, pkt->mon.transport, false, false);
+		w = W_LIT(w, "mon ");
+		w = w_label(w, &vsk_tab_mon_op, pkt->mon.op, false, false);
+		w = W_LIT(w, ", transport ");
+		w = w_label(w, &vsk_tab_transport, pkt->mon.transport, false, false);
 	}
-	if (f->verbose >= 2 && !f->quiet) {
+	if (more && f->verbose >= 2) {
 		if (pkt->has_virtio) {
-			PUTS(b, ", mon ");
-			put_label(b, &vsk_tab_mon_op, pkt->mon.op, false, false);
+			w = W_LIT(w, ", mon ");
+			w = w_label(w, &vsk_tab_mon_op, pkt->mon.op, false, false);
 		}
-		PUTS(b, ", caplen ");
-		vsk_sbuf_putu(b, pkt->caplen);
+		w = W_LIT(w, ", caplen ");
+		w = vsk_digits_write(w, pkt->caplen);
 	}
-	if (f->verbose >= 3 && !f->quiet) {
-		PUTS(b, ", mon_len ");
-		vsk_sbuf_putu(b, pkt->mon.len);
-		PUTS(b, ", wirelen ");
-		vsk_sbuf_putu(b, pkt->wirelen);
+	if (more && f->verbose >= 3) {
+		w = W_LIT(w, ", mon_len ");
+		w = vsk_digits_write(w, pkt->mon.len);
+		w = W_LIT(w, ", wirelen ");
+		w = vsk_digits_write(w, pkt->wirelen);
 	}
+	b->len = (size_t)(w - b->p);
+	b->p[b->len] = 0;
 	put_problems(b, pkt, f->verbose);
 	vsk_sbuf_putc(b, '\n');
 	if (f->dump != VSK_DUMP_NONE)
@@ -423,7 +455,10 @@ void vsk_format_json(struct vsk_fmt *f, const struct vsk_pkt *pkt, int err,
 	PUTS(b, "{\"ts\":");
 	vsk_sbuf_putu(b, (unsigned long long)ts->tv_sec);
 	vsk_sbuf_putc(b, '.');
-	put_pad(b, (unsigned long)ts->tv_usec, 6);
+	if (vsk_sbuf_reserve(b, 6) == 0) {
+		b->len = (size_t)(w_pad(b->p + b->len, (unsigned long)ts->tv_usec, 6) - b->p);
+		b->p[b->len] = 0;
+	}
 	json_u(b, "caplen", pkt->caplen);
 	if (!err) {
 		json_u(b, "src_cid", pkt->mon.src_cid);

@@ -60,40 +60,61 @@ const char vsk_digits2[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-/* Writes the digits straight into the buffer: counted first, then filled backwards two
- * at a time, in 32-bit arithmetic when the value allows (the common case). */
-void vsk_sbuf_putu(struct vsk_sbuf *b, unsigned long long v)
+/* Decimal digits of a 32-bit value, by comparison rather than division. */
+static size_t digits32(uint32_t u)
 {
+	static const uint32_t pow10[] = {10, 100, 1000, 10000, 100000, 1000000, 10000000,
+					 100000000, 1000000000};
 	size_t n = 1;
-	char *w;
 
-	for (unsigned long long t = v; t >= 10; t /= 10)
+	while (n <= 9 && u >= pow10[n - 1])
 		n++;
-	if (b->len + n + 1 > b->cap && vsk_sbuf_reserve(b, n) != 0)
-		return;
-	w = b->p + b->len + n;
-	b->len += n;
-	*w = 0;
-	while (v > 0xffffffffu) {
-		*--w = (char)('0' + v % 10);
+	return n;
+}
+
+/* Fills the digits of u backwards, ending just before `end`, two digits a step. */
+static void fill32(char *end, uint32_t u)
+{
+	while (u >= 100) {
+		unsigned d = (u % 100) * 2;
+
+		u /= 100;
+		*--end = vsk_digits2[d + 1];
+		*--end = vsk_digits2[d];
+	}
+	if (u >= 10) {
+		*--end = vsk_digits2[u * 2 + 1];
+		*--end = vsk_digits2[u * 2];
+	} else {
+		*--end = (char)('0' + u);
+	}
+}
+
+char *vsk_digits_write(char *w, unsigned long long v)
+{
+	char tmp[20], *t = tmp + sizeof(tmp);
+
+	if (v <= 0xffffffffu) {
+		size_t n = digits32((uint32_t)v);
+
+		fill32(w + n, (uint32_t)v);
+		return w + n;
+	}
+	/* Wider values (64-bit CIDs, counters) are rare: the slow way. */
+	while (v) {
+		*--t = (char)('0' + v % 10);
 		v /= 10;
 	}
-	for (uint32_t u = (uint32_t)v;;) {
-		if (u >= 100) {
-			unsigned d = (u % 100) * 2;
+	memcpy(w, t, (size_t)(tmp + sizeof(tmp) - t));
+	return w + (tmp + sizeof(tmp) - t);
+}
 
-			u /= 100;
-			*--w = vsk_digits2[d + 1];
-			*--w = vsk_digits2[d];
-		} else if (u >= 10) {
-			*--w = vsk_digits2[u * 2 + 1];
-			*--w = vsk_digits2[u * 2];
-			break;
-		} else {
-			*--w = (char)('0' + u);
-			break;
-		}
-	}
+void vsk_sbuf_putu(struct vsk_sbuf *b, unsigned long long v)
+{
+	if (vsk_sbuf_reserve(b, 20) != 0)
+		return;
+	b->len = (size_t)(vsk_digits_write(b->p + b->len, v) - b->p);
+	b->p[b->len] = 0;
 }
 
 void vsk_sbuf_putx(struct vsk_sbuf *b, unsigned long long v)
