@@ -54,8 +54,21 @@
  *  32  STREAM CREDIT_UPDATE  2:1234 > 3:1024  buf_alloc 0xffffffff, fwd_cnt 0xfffffff0
  * "pattern" payload byte i is 'a' + i % 26.
  *
- * bulk: a benchmark capture, see bulk() below.  frame: one frame built from fields, see
- * frame_cmd() and usage().
+ * bulk: a benchmark capture, see bulk() below.
+ *
+ * frame: one record at 1500000000.000000, snaplen 65612.  Default: STREAM RW
+ * 3:1024 > 2:1234, payload "x", buf_alloc 262144, the rest derived as in the kernel.
+ * Numbers are decimal or 0x hex; op, type, mon_op and transport also take table names
+ * (rw, SEQPACKET, control, no_info), flags also names joined by ',' or '|' (rcv|send).
+ *   len        virtio hdr len (default: payload bytes)
+ *   mon_op     default: the kernel mapping of op
+ *   mon_src_cid mon_dst_cid mon_src_port mon_dst_port   default: the virtio addresses
+ *   transport  default VIRTIO; NO_INFO also drops the virtio header (payload at 32)
+ *   mon_len    default 44, or 0 with transport NO_INFO
+ *   reserved   16-bit value, low byte first on the wire (0x0201 gives 01 02)
+ *   payload    string (at most 65536 bytes); paylen=N instead gives N pattern bytes
+ *   wirelen    record len: the frame is cut, or padded with zeros, to this length
+ *   caplen     record caplen (default min(wirelen, 65612)); must not exceed wirelen
  */
 #include <err.h>
 #include <errno.h>
@@ -468,7 +481,7 @@ static void catalog(const char *file)
 
 /*
  * Each of `conns` slots runs connections one after another: REQUEST (client to server),
- * RESPONSE, then `cycles` rounds of the 10-frame pattern below (6 RW, 4 control), then
+ * RESPONSE, then `cycles` rounds of the 5-frame pattern below (3 RW, 2 control), then
  * SHUTDOWN rcv|send from the client and RST from the server.  Slots take turns, one frame
  * each.  The data flows one way per connection (client to server on even connections,
  * server to client on odd ones); the receiver's CREDIT_UPDATEs carry a fwd_cnt that grows
@@ -478,11 +491,11 @@ static void catalog(const char *file)
  * (when COUNT allows it).  Everything is deterministic.
  */
 enum { ST_CLOSED, ST_REQ_SENT, ST_OPEN, ST_SHUT_SENT };
-enum { P_RW, P_UPDATE, P_REQUEST_OR_UPDATE };
+enum { P_RW, P_UPDATE, P_RW_OR_REQUEST };
 
-static const uint8_t pattern[] = {
-	P_RW, P_RW, P_UPDATE, P_RW, P_RW, P_UPDATE, P_RW, P_REQUEST_OR_UPDATE, P_UPDATE, P_RW,
-};
+/* Every eighth round the sender asks for credit instead of sending its third RW, and the
+ * receiver's next CREDIT_UPDATE answers it. */
+static const uint8_t pattern[] = { P_RW, P_UPDATE, P_RW, P_RW_OR_REQUEST, P_UPDATE };
 #define NPATTERN (sizeof(pattern) / sizeof(pattern[0]))
 
 struct conn {
@@ -596,7 +609,7 @@ static void bulk(int argc, char **argv)
 			c->sport = 1234 + (uint32_t)(conn_id % 4);
 			c->type = conn_id % 4 == 3 ? VSK_TYPE_SEQPACKET : VSK_TYPE_STREAM;
 			c->server_sends = conn_id % 2 == 1;
-			c->cycles = 5 + (uint32_t)(r % 46);
+			c->cycles = 10 + (uint32_t)(r % 91);
 			c->pos = c->rw = c->received = 0;
 			conn_id++;
 			conn_frame(&f, c, VSK_OP_REQUEST, true);
@@ -624,6 +637,12 @@ static void bulk(int argc, char **argv)
 				break;
 			}
 			switch (pattern[c->pos]) {
+			case P_RW_OR_REQUEST:
+				if (c->cycles % 8 == 0) {
+					conn_frame(&f, c, VSK_OP_CREDIT_REQUEST, !c->server_sends);
+					break;
+				}
+				/* fall through */
 			case P_RW: {
 				size_t len = sizes[c->rw % 4];
 
@@ -641,12 +660,6 @@ static void bulk(int argc, char **argv)
 				c->rw++;
 				break;
 			}
-			case P_REQUEST_OR_UPDATE:
-				if (c->cycles % 4 == 0) {
-					conn_frame(&f, c, VSK_OP_CREDIT_REQUEST, !c->server_sends);
-					break;
-				}
-				/* fall through */
 			default:
 				conn_frame(&f, c, VSK_OP_CREDIT_UPDATE, c->server_sends);
 				f.fwd_cnt = c->received;
