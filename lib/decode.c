@@ -89,31 +89,34 @@ int vsk_decode(const uint8_t *frame, size_t caplen, size_t wirelen, struct vsk_p
 	if (!vsk_table_find(&vsk_tab_transport, m->transport))
 		PROB(pkt, TRANSPORT_UNKNOWN);
 
-	/* The transport header is m->len bytes; the payload runs to the end of the frame. */
+	/* The transport header is m->len bytes and the payload runs to the end of the frame;
+	 * a virtio header is 44 bytes whatever len claims (a wrong len is reported, and the
+	 * header still decoded when its bytes are there, as tcpdump does). */
 	hdr_end = VSK_MON_HDR_LEN + (size_t)m->len;
+	if (m->transport == VSK_TRANSPORT_VIRTIO) {
+		if (m->len != VSK_VIRTIO_HDR_LEN)
+			PROB(pkt, MON_LEN);
+		if (hdr_end < VSK_FRAME_HDR_LEN)
+			hdr_end = VSK_FRAME_HDR_LEN;
+	}
 	if (wirelen < hdr_end) {
 		PROB(pkt, HDR_SHORT);
 		hdr_end = wirelen;
 	}
 	present = caplen < hdr_end ? caplen : hdr_end;
-	pkt->payload = frame + (caplen < hdr_end ? caplen : hdr_end);
-	pkt->payload_caplen = caplen > hdr_end ? caplen - hdr_end : 0;
+	pkt->payload = frame + present;
+	pkt->payload_caplen = caplen - present;
 	pkt->payload_wirelen = wirelen - hdr_end;
 
-	if (m->transport != VSK_TRANSPORT_VIRTIO || m->len < VSK_VIRTIO_HDR_LEN)
-		memset(&pkt->hdr, 0, sizeof(pkt->hdr));
 	if (m->transport == VSK_TRANSPORT_VIRTIO) {
-		if (m->len != VSK_VIRTIO_HDR_LEN)
-			PROB(pkt, MON_LEN);
-		/* Decode the 44-byte header if the declared length covers it and it is here. */
-		if (m->len >= VSK_VIRTIO_HDR_LEN) {
-			struct vsk_cursor hc;
+		struct vsk_cursor hc;
 
-			vsk_cur_init(&hc, frame + VSK_MON_HDR_LEN, present - VSK_MON_HDR_LEN);
-			decode_virtio(pkt, &hc);
-		}
+		vsk_cur_init(&hc, frame + VSK_MON_HDR_LEN, present - VSK_MON_HDR_LEN);
+		decode_virtio(pkt, &hc);
 		if (pkt->has_virtio && pkt->hdr.len != pkt->payload_wirelen)
 			PROB(pkt, LEN_MISMATCH);
+	} else {
+		memset(&pkt->hdr, 0, sizeof(pkt->hdr));
 	}
 	return 0;
 }

@@ -234,8 +234,12 @@ static void put_problems(struct vsk_sbuf *b, const struct vsk_pkt *pkt, int verb
 		rest &= ~(1u << VSK_PROB_MON_LEN);
 	}
 	if (vsk_pkt_has(pkt, VSK_PROB_MON_RESERVED)) {
+		static const char hex[] = "0123456789abcdef";
+		const uint8_t *r = pkt->mon.reserved;
+		char bytes[] = {hex[r[0] >> 4], hex[r[0] & 15], ' ', hex[r[1] >> 4], hex[r[1] & 15]};
+
 		PUTS(b, " [mon_reserved: ");
-		vsk_sbuf_putx(b, (unsigned)pkt->mon.reserved[0] << 8 | pkt->mon.reserved[1]);
+		vsk_sbuf_put(b, bytes, sizeof(bytes));
 		PUTS(b, "]");
 		rest &= ~(1u << VSK_PROB_MON_RESERVED);
 	}
@@ -309,15 +313,13 @@ static void put_dump(struct vsk_fmt *f, const struct vsk_pkt *pkt, struct vsk_sb
 		line[k++] = ':';
 		line[k++] = ' ';
 		for (size_t i = 0; i < 16; i++) {
+			/* Columns past the data are padded only where ASCII follows. */
+			if (i >= m && f->dump != VSK_DUMP_HEX_ASCII)
+				break;
 			if (i % 2 == 0)
 				line[k++] = ' ';
-			if (i < m) {
-				line[k++] = hex[p[off + i] >> 4];
-				line[k++] = hex[p[off + i] & 15];
-			} else if (f->dump == VSK_DUMP_HEX_ASCII) {
-				line[k++] = ' ';
-				line[k++] = ' ';
-			}
+			line[k++] = i < m ? hex[p[off + i] >> 4] : ' ';
+			line[k++] = i < m ? hex[p[off + i] & 15] : ' ';
 		}
 		if (f->dump == VSK_DUMP_HEX_ASCII) {
 			line[k++] = ' ';

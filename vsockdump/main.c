@@ -45,6 +45,7 @@ static struct vsk_fmt fmt;         /* -v -q -t -x -X -A -# */
 static pcap_t *pc;
 static pcap_dumper_t *dumper;
 static struct vsk_filter *filter;
+static bool filtering;             /* an expression was given: malformed frames drop out */
 static struct vsk_sbuf out;
 static unsigned long long nshown, nmalformed;
 static volatile sig_atomic_t stopping;
@@ -106,7 +107,7 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 	int rc = vsk_decode(bytes, h->caplen, h->len, &pkt);
 
 	(void)user;
-	if (filter && !vsk_filter_match(filter, &pkt, rc))
+	if (filtering && !vsk_filter_match(filter, &pkt, rc))
 		return;
 	if (rc)
 		nmalformed++;
@@ -320,6 +321,7 @@ int main(int argc, char **argv)
 		return cap_list(stdout);
 	expr = filter_text(argc - optind, argv + optind);
 	compile_filter(expr);
+	filtering = expr[strspn(expr, " \t\r\n")] != '\0';
 
 	if (dflag) {
 		pcap_t *dead = pcap_open_dead(VSK_LINKTYPE_VSOCK, sflag);
