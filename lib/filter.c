@@ -674,8 +674,8 @@ bool vsk_filter_match(const struct vsk_filter *f, const struct vsk_pkt *pkt, int
 
 /* ---------------------------------------------------------------------------------
  * libpcap translation.  BPF loads are big-endian and every vsock field is little-endian,
- * so equality constants are byte-swapped; ordered comparisons rebuild the number from
- * its bytes (libpcap arithmetic is 32-bit unsigned, as are its comparisons). */
+ * so equality constants are byte-swapped and ordered comparisons go byte by byte from
+ * the most significant byte (BPF comparisons are unsigned, as the fields are). */
 
 static uint32_t swap16(uint32_t v)
 {
@@ -723,6 +723,21 @@ static const char *const cmp_str[] = {
 	[CMP_EQ] = "=", [CMP_NE] = "!=", [CMP_LT] = "<",
 	[CMP_LE] = "<=", [CMP_GT] = ">", [CMP_GE] = ">=",
 };
+
+/* An ordered comparison of the little-endian 32-bit field at off with v, byte by byte
+ * from the most significant one: "b3 > v3 or (b3 = v3 and (b2 > v2 or ...))".  Loads and
+ * jumps only: libpcap's optimizer miscompiles arithmetic that goes through its scratch
+ * memory (libpcap 1.10.3 turned "len>8||len=6||len>4||len<6" built with + and * into a
+ * load of a never-stored M[]; dead-store bugs #1670, #1726 upstream). */
+static void put_ordered32(struct vsk_sbuf *o, unsigned off, enum cmp c, uint32_t v)
+{
+	const char *strict = c == CMP_GT || c == CMP_GE ? ">" : "<";
+
+	for (int i = 3; i > 0; i--)
+		vsk_sbuf_putf(o, "(link[%u] %s %u or (link[%u] = %u and ", off + i, strict,
+			      (v >> (8 * i)) & 0xff, off + i, (v >> (8 * i)) & 0xff);
+	vsk_sbuf_putf(o, "link[%u] %s %u))))))", off, cmp_str[c], v & 0xff);
+}
 
 static bool flag_on_type(const struct vsk_flag *fl, uint32_t type)
 {
@@ -820,11 +835,7 @@ static void put_node(const struct vsk_filter *f, int id, struct vsk_sbuf *o)
 			vsk_sbuf_putf(o, "link[%u:4] %s 0x%08x", VIRTIO_OFF(LEN), cmp_str[nd->cmp],
 				      swap32((uint32_t)nd->val));
 		} else {
-			unsigned off = VIRTIO_OFF(LEN);
-
-			vsk_sbuf_putf(o, "(link[%u] + link[%u] * 256 + link[%u] * 65536 + "
-				      "link[%u] * 16777216) %s %u", off, off + 1, off + 2, off + 3,
-				      cmp_str[nd->cmp], (unsigned)nd->val);
+			put_ordered32(o, VIRTIO_OFF(LEN), (enum cmp)nd->cmp, (uint32_t)nd->val);
 		}
 		break;
 	case N_FLAG: {

@@ -78,6 +78,19 @@ const struct vsk_name *vsk_table_lookup(const struct vsk_table *t, const char *n
 	return NULL;
 }
 
+uint16_t vsk_mon_op_for(uint16_t op)
+{
+	static const struct { uint16_t op, mon; } map[] = {
+#define VSK_OP_MON(op, mon) {VSK_OP_##op, VSK_MON_OP_##mon},
+#include "vsock.def"
+	};
+
+	for (size_t i = 0; i < N(map); i++)
+		if (map[i].op == op)
+			return map[i].mon;
+	return VSK_MON_OP_UNKNOWN;
+}
+
 uint32_t vsk_flags_defined(uint16_t op, uint16_t type)
 {
 	uint32_t m = 0;

@@ -2,7 +2,7 @@
  * mkcap.c - writes synthetic LINKTYPE_VSOCK (DLT 271) pcap files for the golden tests,
  * the CLI tests and the benchmarks.  A frame is the 32-byte af_vsockmon_hdr, the 44-byte
  * virtio_vsock_hdr and the payload, every field little-endian (vsock-facts.md A.1, A.2).
- * Frames are encoded byte by byte through put_le*(), never through struct casts, so the
+ * Frames are encoded by lib/encode.c byte by byte, never through struct casts, so the
  * output is the same on any host.
  *
  *   mkcap catalog FILE
@@ -81,6 +81,7 @@
 
 #include <pcap/pcap.h>
 
+#include "vsk/encode.h"
 #include "vsk/proto.h"
 
 /* Largest snaplen libpcap accepts (pcap-int.h MAXIMUM_SNAPLEN); not a vsock number. */
@@ -111,56 +112,13 @@ static void usage(void)
 	exit(2);
 }
 
-/* ---- encoding ---------------------------------------------------------------------- */
-
-static void put_le(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le16(uint8_t *p, uint16_t v) { put_le(p, v, 2); }
-static void put_le32(uint8_t *p, uint32_t v) { put_le(p, v, 4); }
-static void put_le64(uint8_t *p, uint64_t v) { put_le(p, v, 8); }
-
-/*
- * The vsockmon op the kernel puts in front of a virtio op
- * (virtio_transport_build_skb() in net/vmw_vsock/virtio_transport_common.c).
- * Could move to lib/ (proto.c) once a second user appears.
- */
-static uint16_t mon_op_of(uint16_t op)
-{
-	switch (op) {
-	case VSK_OP_REQUEST:
-	case VSK_OP_RESPONSE:
-		return VSK_MON_OP_CONNECT;
-	case VSK_OP_RST:
-	case VSK_OP_SHUTDOWN:
-		return VSK_MON_OP_DISCONNECT;
-	case VSK_OP_RW:
-		return VSK_MON_OP_PAYLOAD;
-	case VSK_OP_CREDIT_UPDATE:
-	case VSK_OP_CREDIT_REQUEST:
-		return VSK_MON_OP_CONTROL;
-	default:
-		return VSK_MON_OP_UNKNOWN;
-	}
-}
+/* ---- frames ------------------------------------------------------------------------ */
 
 struct frame {
-	/* af_vsockmon_hdr */
-	uint64_t mon_src_cid, mon_dst_cid;
-	uint32_t mon_src_port, mon_dst_port;
-	uint16_t mon_op, transport, mon_len;
-	uint8_t reserved[2];
-	/* virtio_vsock_hdr, written after the vsockmon header when `virtio` is set */
-	bool virtio;
-	uint64_t src_cid, dst_cid;
-	uint32_t src_port, dst_port, len;
-	uint16_t type, op;
-	uint32_t flags, buf_alloc, fwd_cnt;
-	/* payload (borrowed) */
-	const uint8_t *payload;
+	struct vsk_mon_hdr mon;
+	bool virtio;                 /* write hdr after the vsockmon header */
+	struct vsk_virtio_hdr hdr;
+	const uint8_t *payload;      /* borrowed */
 	size_t paylen;
 };
 
@@ -170,48 +128,27 @@ static void frame_init(struct frame *f, uint16_t type, uint16_t op, uint64_t src
 		       const void *payload, size_t paylen)
 {
 	memset(f, 0, sizeof(*f));
-	f->mon_src_cid = f->src_cid = src_cid;
-	f->mon_dst_cid = f->dst_cid = dst_cid;
-	f->mon_src_port = f->src_port = src_port;
-	f->mon_dst_port = f->dst_port = dst_port;
-	f->mon_op = mon_op_of(op);
-	f->transport = VSK_TRANSPORT_VIRTIO;
-	f->mon_len = VSK_VIRTIO_HDR_LEN;
+	f->hdr.src_cid = src_cid;
+	f->hdr.dst_cid = dst_cid;
+	f->hdr.src_port = src_port;
+	f->hdr.dst_port = dst_port;
+	f->hdr.type = type;
+	f->hdr.op = op;
+	f->hdr.buf_alloc = BUF_ALLOC;
+	f->hdr.len = (uint32_t)paylen;
+	vsk_mon_from_virtio(&f->mon, &f->hdr);
 	f->virtio = true;
-	f->type = type;
-	f->op = op;
-	f->buf_alloc = BUF_ALLOC;
 	f->payload = payload;
 	f->paylen = paylen;
-	f->len = (uint32_t)paylen;
 }
 
 /* Encodes the vsockmon and virtio headers into buf; returns the header bytes written. */
 static size_t frame_put_headers(uint8_t *buf, const struct frame *f)
 {
-	uint8_t *h = buf + VSK_MON_HDR_LEN;
-
-	put_le64(buf + VSK_MON_OFF_SRC_CID, f->mon_src_cid);
-	put_le64(buf + VSK_MON_OFF_DST_CID, f->mon_dst_cid);
-	put_le32(buf + VSK_MON_OFF_SRC_PORT, f->mon_src_port);
-	put_le32(buf + VSK_MON_OFF_DST_PORT, f->mon_dst_port);
-	put_le16(buf + VSK_MON_OFF_OP, f->mon_op);
-	put_le16(buf + VSK_MON_OFF_TRANSPORT, f->transport);
-	put_le16(buf + VSK_MON_OFF_LEN, f->mon_len);
-	buf[VSK_MON_OFF_RESERVED] = f->reserved[0];
-	buf[VSK_MON_OFF_RESERVED + 1] = f->reserved[1];
+	vsk_encode_mon(buf, &f->mon);
 	if (!f->virtio)
 		return VSK_MON_HDR_LEN;
-	put_le64(h + VSK_HDR_OFF_SRC_CID, f->src_cid);
-	put_le64(h + VSK_HDR_OFF_DST_CID, f->dst_cid);
-	put_le32(h + VSK_HDR_OFF_SRC_PORT, f->src_port);
-	put_le32(h + VSK_HDR_OFF_DST_PORT, f->dst_port);
-	put_le32(h + VSK_HDR_OFF_LEN, f->len);
-	put_le16(h + VSK_HDR_OFF_TYPE, f->type);
-	put_le16(h + VSK_HDR_OFF_OP, f->op);
-	put_le32(h + VSK_HDR_OFF_FLAGS, f->flags);
-	put_le32(h + VSK_HDR_OFF_BUF_ALLOC, f->buf_alloc);
-	put_le32(h + VSK_HDR_OFF_FWD_CNT, f->fwd_cnt);
+	vsk_encode_virtio(buf + VSK_MON_HDR_LEN, &f->hdr);
 	return VSK_FRAME_HDR_LEN;
 }
 
@@ -374,16 +311,16 @@ static void catalog(const char *file)
 	frame_init(&f, S, VSK_OP_RW, g, 1024, h, 1234, "hello\n", 6);
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_CREDIT_UPDATE, h, 1234, g, 1024, NULL, 0);
-	f.fwd_cnt = 6;
+	f.hdr.fwd_cnt = 6;
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_CREDIT_REQUEST, g, 1024, h, 1234, NULL, 0);
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_SHUTDOWN, g, 1024, h, 1234, NULL, 0);
-	f.flags = VSK_FLAG_SHUTDOWN_RCV;
+	f.hdr.flags = VSK_FLAG_SHUTDOWN_RCV;
 	catalog_put(&o, &f, &i);
-	f.flags = VSK_FLAG_SHUTDOWN_SEND;
+	f.hdr.flags = VSK_FLAG_SHUTDOWN_SEND;
 	catalog_put(&o, &f, &i);
-	f.flags = VSK_FLAG_SHUTDOWN_RCV | VSK_FLAG_SHUTDOWN_SEND;
+	f.hdr.flags = VSK_FLAG_SHUTDOWN_RCV | VSK_FLAG_SHUTDOWN_SEND;
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_RST, h, 1234, g, 1024, NULL, 0);
 	catalog_put(&o, &f, &i);
@@ -392,13 +329,13 @@ static void catalog(const char *file)
 	frame_init(&f, Q, VSK_OP_RW, lo, 5000, lo, 6000, "msg0", 4);
 	catalog_put(&o, &f, &i);
 	frame_init(&f, Q, VSK_OP_RW, lo, 5000, lo, 6000, "msg1", 4);
-	f.flags = VSK_FLAG_SEQ_EOM;
+	f.hdr.flags = VSK_FLAG_SEQ_EOM;
 	catalog_put(&o, &f, &i);
 	frame_init(&f, Q, VSK_OP_RW, lo, 5000, lo, 6000, "msg2", 4);
-	f.flags = VSK_FLAG_SEQ_EOM | VSK_FLAG_SEQ_EOR;
+	f.hdr.flags = VSK_FLAG_SEQ_EOM | VSK_FLAG_SEQ_EOR;
 	catalog_put(&o, &f, &i);
 	frame_init(&f, Q, VSK_OP_RW, lo, 5000, lo, 6000, "msg3", 4);
-	f.flags = VSK_FLAG_SEQ_EOR;
+	f.hdr.flags = VSK_FLAG_SEQ_EOR;
 	catalog_put(&o, &f, &i);
 
 	/* 14: DGRAM (proposed type) */
@@ -413,25 +350,25 @@ static void catalog(const char *file)
 	frame_init(&f, TYPE_UNDEFINED, VSK_OP_REQUEST, g, 1024, h, 1234, NULL, 0);
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_SHUTDOWN, g, 1024, h, 1234, NULL, 0);
-	f.flags = FLAG_UNDEFINED;
+	f.hdr.flags = FLAG_UNDEFINED;
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_RW, g, 1024, h, 1234, "x", 1);
-	f.flags = VSK_FLAG_SEQ_EOM;  /* bit 0: EOM on SEQPACKET, nothing on STREAM */
+	f.hdr.flags = VSK_FLAG_SEQ_EOM;  /* bit 0: EOM on SEQPACKET, nothing on STREAM */
 	catalog_put(&o, &f, &i);
 
 	/* 20-23: header fields that disagree with the rules */
 	frame_init(&f, S, VSK_OP_CREDIT_REQUEST, g, 1024, h, 1234, NULL, 0);
-	f.reserved[0] = 0x01;
-	f.reserved[1] = 0x02;
+	f.mon.reserved[0] = 0x01;
+	f.mon.reserved[1] = 0x02;
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_REQUEST, (uint64_t)1 << 32 | g, 1026, h, 1234, NULL, 0);
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_RW, g, 1024, h, 1234, "diff", 4);
-	f.mon_src_cid = 4;
-	f.mon_src_port = 1025;
+	f.mon.src_cid = 4;
+	f.mon.src_port = 1025;
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_RW, g, 1024, h, 1234, "0123456789", 10);
-	f.len = 100;
+	f.hdr.len = 100;
 	catalog_put(&o, &f, &i);
 
 	/* 24: cut by the snaplen: the record keeps the full length */
@@ -446,19 +383,19 @@ static void catalog(const char *file)
 
 	/* 25-28: vsockmon header oddities */
 	frame_init(&f, S, VSK_OP_RW, g, 1024, h, 1234, "abcd", 4);
-	f.mon_len = 40;
+	f.mon.len = 40;
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_REQUEST, g, 1024, h, 1234, NULL, 0);
-	f.transport = VSK_TRANSPORT_NO_INFO;
-	f.mon_len = 0;
+	f.mon.transport = VSK_TRANSPORT_NO_INFO;
+	f.mon.len = 0;
 	f.virtio = false;
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_RW, g, 1024, h, 1234, "hi", 2);
-	f.transport = TRANSPORT_UNDEFINED;
+	f.mon.transport = TRANSPORT_UNDEFINED;
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_CREDIT_UPDATE, h, 1234, g, 1024, NULL, 0);
-	f.fwd_cnt = 6;
-	f.mon_op = MON_OP_UNDEFINED;
+	f.hdr.fwd_cnt = 6;
+	f.mon.op = MON_OP_UNDEFINED;
 	catalog_put(&o, &f, &i);
 
 	/* 29-30: frames that end early on the wire (not cut by the snaplen) */
@@ -470,8 +407,8 @@ static void catalog(const char *file)
 	frame_init(&f, S, VSK_OP_RW, g, 1024, h, 1234, big, sizeof(big));
 	catalog_put(&o, &f, &i);
 	frame_init(&f, S, VSK_OP_CREDIT_UPDATE, h, 1234, g, 1024, NULL, 0);
-	f.buf_alloc = 0xffffffffu;
-	f.fwd_cnt = 0xfffffff0u;
+	f.hdr.buf_alloc = 0xffffffffu;
+	f.hdr.fwd_cnt = 0xfffffff0u;
 	catalog_put(&o, &f, &i);
 
 	out_close(&o);
@@ -580,7 +517,8 @@ static void bulk(int argc, char **argv)
 	for (size_t k = 0; k < sizeof(pool); k += 8) {
 		uint64_t r = rng_next(&rng);
 
-		put_le64(pool + k, r);
+		for (size_t i = 0; i < 8; i++)
+			pool[k + i] = (uint8_t)(r >> (8 * i));
 	}
 	conns = calloc(nconns, sizeof(*conns));
 	if (!conns)
@@ -631,7 +569,7 @@ static void bulk(int argc, char **argv)
 		case ST_OPEN:
 			if (c->cycles == 0 || total_need > left) {
 				conn_frame(&f, c, VSK_OP_SHUTDOWN, true);
-				f.flags = VSK_FLAG_SHUTDOWN_RCV | VSK_FLAG_SHUTDOWN_SEND;
+				f.hdr.flags = VSK_FLAG_SHUTDOWN_RCV | VSK_FLAG_SHUTDOWN_SEND;
 				c->state = ST_SHUT_SENT;
 				total_need -= 1;
 				break;
@@ -649,12 +587,12 @@ static void bulk(int argc, char **argv)
 				conn_frame(&f, c, VSK_OP_RW, !c->server_sends);
 				f.payload = pool + (c->rw * 61 + i) % 4096;
 				f.paylen = len;
-				f.len = (uint32_t)len;
+				f.hdr.len = (uint32_t)len;
 				if (c->type == VSK_TYPE_SEQPACKET) {
 					if (c->rw % 8 == 7)
-						f.flags = VSK_FLAG_SEQ_EOM | VSK_FLAG_SEQ_EOR;
+						f.hdr.flags = VSK_FLAG_SEQ_EOM | VSK_FLAG_SEQ_EOR;
 					else if (c->rw % 2 == 1)
-						f.flags = VSK_FLAG_SEQ_EOM;
+						f.hdr.flags = VSK_FLAG_SEQ_EOM;
 				}
 				c->received += (uint32_t)len;
 				c->rw++;
@@ -662,7 +600,7 @@ static void bulk(int argc, char **argv)
 			}
 			default:
 				conn_frame(&f, c, VSK_OP_CREDIT_UPDATE, c->server_sends);
-				f.fwd_cnt = c->received;
+				f.hdr.fwd_cnt = c->received;
 				break;
 			}
 			if (++c->pos == NPATTERN) {
@@ -827,27 +765,27 @@ static void frame_cmd(int argc, char **argv)
 		   set[F_SRC_PORT] ? (uint32_t)val[F_SRC_PORT] : 1024,
 		   set[F_DST_CID] ? val[F_DST_CID] : VSK_CID_HOST,
 		   set[F_DST_PORT] ? (uint32_t)val[F_DST_PORT] : 1234, pay, paylen);
-	if (set[F_FLAGS]) f.flags = (uint32_t)val[F_FLAGS];
-	if (set[F_LEN]) f.len = (uint32_t)val[F_LEN];
-	if (set[F_BUF_ALLOC]) f.buf_alloc = (uint32_t)val[F_BUF_ALLOC];
-	if (set[F_FWD_CNT]) f.fwd_cnt = (uint32_t)val[F_FWD_CNT];
-	if (set[F_MON_OP]) f.mon_op = (uint16_t)val[F_MON_OP];
-	if (set[F_MON_SRC_CID]) f.mon_src_cid = val[F_MON_SRC_CID];
-	if (set[F_MON_DST_CID]) f.mon_dst_cid = val[F_MON_DST_CID];
-	if (set[F_MON_SRC_PORT]) f.mon_src_port = (uint32_t)val[F_MON_SRC_PORT];
-	if (set[F_MON_DST_PORT]) f.mon_dst_port = (uint32_t)val[F_MON_DST_PORT];
+	if (set[F_FLAGS]) f.hdr.flags = (uint32_t)val[F_FLAGS];
+	if (set[F_LEN]) f.hdr.len = (uint32_t)val[F_LEN];
+	if (set[F_BUF_ALLOC]) f.hdr.buf_alloc = (uint32_t)val[F_BUF_ALLOC];
+	if (set[F_FWD_CNT]) f.hdr.fwd_cnt = (uint32_t)val[F_FWD_CNT];
+	if (set[F_MON_OP]) f.mon.op = (uint16_t)val[F_MON_OP];
+	if (set[F_MON_SRC_CID]) f.mon.src_cid = val[F_MON_SRC_CID];
+	if (set[F_MON_DST_CID]) f.mon.dst_cid = val[F_MON_DST_CID];
+	if (set[F_MON_SRC_PORT]) f.mon.src_port = (uint32_t)val[F_MON_SRC_PORT];
+	if (set[F_MON_DST_PORT]) f.mon.dst_port = (uint32_t)val[F_MON_DST_PORT];
 	if (set[F_TRANSPORT]) {
-		f.transport = (uint16_t)val[F_TRANSPORT];
+		f.mon.transport = (uint16_t)val[F_TRANSPORT];
 		/* NO_INFO: no transport header, the payload follows the vsockmon header. */
-		if (f.transport == VSK_TRANSPORT_NO_INFO) {
+		if (f.mon.transport == VSK_TRANSPORT_NO_INFO) {
 			f.virtio = false;
-			f.mon_len = 0;
+			f.mon.len = 0;
 		}
 	}
-	if (set[F_MON_LEN]) f.mon_len = (uint16_t)val[F_MON_LEN];
+	if (set[F_MON_LEN]) f.mon.len = (uint16_t)val[F_MON_LEN];
 	if (set[F_RESERVED]) {
-		f.reserved[0] = (uint8_t)val[F_RESERVED];
-		f.reserved[1] = (uint8_t)(val[F_RESERVED] >> 8);
+		f.mon.reserved[0] = (uint8_t)val[F_RESERVED];
+		f.mon.reserved[1] = (uint8_t)(val[F_RESERVED] >> 8);
 	}
 
 	built = frame_build(&f);

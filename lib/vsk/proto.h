@@ -89,6 +89,9 @@ const struct vsk_name *vsk_table_find(const struct vsk_table *t, uint32_t num);
 const struct vsk_name *vsk_table_lookup(const struct vsk_table *t, const char *name,
 					size_t len);
 
+/* The vsockmon op Linux's tap gives a virtio op (VSK_MON_OP_UNKNOWN for others). */
+uint16_t vsk_mon_op_for(uint16_t op);
+
 /* The flag bits defined for a packet of this op and type (0 when none are). */
 uint32_t vsk_flags_defined(uint16_t op, uint16_t type);
 

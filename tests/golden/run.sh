@@ -23,7 +23,9 @@ while read -r name input opts; do
 	"$D" -r "$input" $opts >"$T/$name.out" 2>"$T/$name.err"
 	rc=$?
 	if [ $update = 1 ]; then cp "$T/$name.out" "$name.out"; fi
-	if [ $rc = 0 ] && [ ! -s "$T/$name.err" ] && diff -u "$name.out" "$T/$name.out" >"$T/diff"; then
+	# stderr may carry only the closing count of malformed frames.
+	if [ $rc = 0 ] && ! grep -qv 'malformed frame' "$T/$name.err" &&
+		diff -u "$name.out" "$T/$name.out" >"$T/diff"; then
 		ok 0 "$name"
 	else
 		ok 1 "$name (status $rc)"
