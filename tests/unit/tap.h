@@ -8,7 +8,9 @@
 
 static int tap_n, tap_failed;
 
-__attribute__((format(printf, 2, 3)))
+#define TAP_UNUSED __attribute__((unused))
+
+__attribute__((format(printf, 2, 3), unused))
 static int tap_ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
@@ -24,7 +26,7 @@ static int tap_ok(int cond, const char *fmt, ...)
 }
 
 /* Compares strings; on mismatch prints both as TAP diagnostics. */
-static int tap_streq(const char *got, const char *want, const char *what)
+TAP_UNUSED static int tap_streq(const char *got, const char *want, const char *what)
 {
 	int ok = tap_ok(got && want && strcmp(got, want) == 0, "%s", what);
 
@@ -33,7 +35,7 @@ static int tap_streq(const char *got, const char *want, const char *what)
 	return ok;
 }
 
-static int tap_done(void)
+TAP_UNUSED static int tap_done(void)
 {
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
