@@ -104,6 +104,11 @@ ok $? "-d prints the libpcap expression and the BPF program"
 "$D" -h 2>"$T/err"; [ $? = 2 ] && grep -q '^usage: vsockdump' "$T/err"; ok $? "-h prints usage, exit 2"
 "$D" -D >"$T/out" 2>&1; ok $? "-D lists interfaces"
 
+# make install honours PREFIX and DESTDIR.
+make -s --no-print-directory install B="$B" DESTDIR="$T/inst" PREFIX=/opt/vk >/dev/null 2>&1 &&
+	[ -x "$T/inst/opt/vk/bin/vsockdump" ] && [ -f "$T/inst/opt/vk/share/man/man8/vsockdump.8" ]
+ok $? "make install DESTDIR=... PREFIX=/opt/vk"
+
 # The man page SYNOPSIS is the usage text.
 if command -v mandoc >/dev/null; then
 	"$D" -h 2>&1 | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//' >"$T/usage"
