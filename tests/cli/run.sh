@@ -68,6 +68,11 @@ expect_error 1 "shortrec: .*truncated" "truncated record" -- -r "$T/shortrec"
 expect_error 1 "ether: link type EN10MB \(1\), not VSOCK \(271\)" "wrong link type" -- -r "$T/ether"
 expect_error 1 "nodir/x.pcap: .*" "-w into a missing folder" -- -r $FIX -w "$T/nodir/x.pcap"
 
+# Live capture on something that is not a vsockmon device (no vsock involved): as root
+# the link type is refused, otherwise the permission; either way one line, status 1.
+expect_error 1 "lo: (not a vsockmon device \(link type EN10MB\)|.*ermission)" "-i lo is refused" -- -i lo
+expect_error 1 "nonexist0: " "-i on a missing interface" -- -i nonexist0
+
 # A truncated record still prints the frames before it.
 "$D" -r "$T/shortrec" >"$T/out" 2>/dev/null
 [ "$(wc -l <"$T/out")" = 1 ]; ok $? "truncated record: the complete frame before it is printed"
