@@ -339,10 +339,11 @@ int main(void)
 		struct vsk_virtio_hdr h = {.src_cid = 3, .dst_cid = 2, .src_port = 1024,
 					   .dst_port = 1234, .type = VSK_TYPE_STREAM,
 					   .op = VSK_OP_RW, .len = 2000, .buf_alloc = BUF};
+		static const uint8_t data[2000];
 		uint8_t frame[VSK_FRAME_HDR_LEN + 2000];
 		struct vsk_pkt pkt;
 
-		vsk_encode_frame(frame, sizeof(frame), &h, frame, 2000);
+		vsk_encode_frame(frame, sizeof(frame), &h, data, sizeof(data));
 		vsk_decode(frame, sizeof(frame), sizeof(frame), &pkt);
 		memset(counts, 0, sizeof(counts));
 		count(vsk_flow_packet(fl, &pkt, 0, &now, found, 16, &c));
