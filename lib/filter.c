@@ -10,10 +10,18 @@
  *
  * Every protocol number and name comes from lib/vsock.def through vsk/proto.h: the
  * language must not drift from the decoder and the formatter.  The parser reads
- * expr[0..len) through explicit bounds and never expects a NUL. */
+ * expr[0..len) through explicit bounds and never expects a NUL.
+ *
+ * The two predicates must select the same frames, so the offline rules are the ones BPF
+ * can express: addresses come from af_vsockmon_hdr (always there); op/type/len/flags are
+ * false unless the frame carries a usable virtio header (virtio_usable()), and a frame
+ * whose virtio header was cut by the snaplen matches no filter that reads them
+ * (virtio_cut()).  tests/unit/test-filter-bpf.c checks the equivalence. */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "vsk/error.h"
@@ -173,14 +181,16 @@ static bool tok_is_keyword(const struct parser *p, const struct tok *t)
 /* ---------------------------------------------------------------------------------
  * Errors */
 
-/* Quotes a token for a message: printable ASCII as is, anything else as \xHH (input
- * may hold NULs and non-UTF-8), cut after FILTER_QUOTE_MAX bytes. */
-static void quote(const struct parser *p, const struct tok *t, char *buf, size_t size)
+/* A token for a message: printable ASCII as is, anything else as \xHH (input may hold
+ * NULs and non-UTF-8), cut after FILTER_QUOTE_MAX bytes; in single quotes if `quoted`. */
+static void show(const struct parser *p, const struct tok *t, bool quoted, char *buf,
+		 size_t size)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0, n = t->len < FILTER_QUOTE_MAX ? t->len : FILTER_QUOTE_MAX;
 
-	buf[o++] = '\'';
+	if (quoted)
+		buf[o++] = '\'';
 	for (size_t i = 0; i < n && o + 8 < size; i++) {
 		uint8_t c = p->s[t->pos + i];
 
@@ -197,8 +207,14 @@ static void quote(const struct parser *p, const struct tok *t, char *buf, size_t
 		memcpy(buf + o, "...", 3);
 		o += 3;
 	}
-	buf[o++] = '\'';
+	if (quoted)
+		buf[o++] = '\'';
 	buf[o] = 0;
+}
+
+static void quote(const struct parser *p, const struct tok *t, char *buf, size_t size)
+{
+	show(p, t, true, buf, size);
 }
 
 __attribute__((format(printf, 3, 4)))
@@ -292,6 +308,11 @@ static int new_node(struct parser *p, enum node_kind kind)
 	struct vsk_filter *f = p->f;
 	struct node *nd;
 
+	/* Node numbers are ints; no real expression comes near (2^30 nodes is >4 GiB). */
+	if (f->n >= (size_t)INT_MAX / 2) {
+		p->rc = VSK_E_NOMEM;
+		return -1;
+	}
 	if (f->n == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 16;
 		struct node *v = realloc(f->v, cap * sizeof(*v));
@@ -327,13 +348,12 @@ static int parse_named(struct parser *p, const struct tok *kw, const struct vsk_
 	if (starts_with_digit(p, &p->t)) {
 		enum num_res r = parse_num(p, &p->t, out);
 
-		quote(p, &p->t, q, sizeof(q));
+		if (r == NUM_OK && *out <= max)
+			return 0;
+		show(p, &p->t, r == NUM_BAD, q, sizeof(q));
 		if (r == NUM_BAD)
 			return fail(p, &p->t, "bad number %s", q);
-		if (r == NUM_RANGE || *out > max)
-			return fail(p, &p->t, "%s %.*s out of range", tab->what,
-				    (int)p->t.len, (const char *)p->s + p->t.pos);
-		return 0;
+		return fail(p, &p->t, "%s %s out of range", tab->what, q);
 	}
 	row = vsk_table_lookup(tab, (const char *)p->s + p->t.pos, p->t.len);
 	if (row) {
@@ -351,13 +371,14 @@ static int parse_plain(struct parser *p, const struct tok *kw, const char *what,
 		       uint64_t *out)
 {
 	enum num_res r = parse_num(p, &p->t, out);
+	char q[FILTER_QUOTE_MAX * 4 + 8];
 
 	if (r == NUM_BAD)
 		return fail_expected(p, "a number", kw);
-	if (r == NUM_RANGE || *out > max)
-		return fail(p, &p->t, "%s %.*s out of range", what, (int)p->t.len,
-			    (const char *)p->s + p->t.pos);
-	return 0;
+	if (r == NUM_OK && *out <= max)
+		return 0;
+	show(p, &p->t, false, q, sizeof(q));
+	return fail(p, &p->t, "%s %s out of range", what, q);
 }
 
 /* "flags NAME": a row of vsk_flags[] by name; the index is stored. */
@@ -435,16 +456,12 @@ static int parse_primitive(struct parser *p)
 			return fail_expected(p, "a flag name or number", &kw);
 		}
 	} else {
-		/* Keep the token in the message: "unexpected 'and'", "unknown primitive 'x'". */
-		if (tok_is_keyword(p, &kw) || starts_with_digit(p, &kw))
-			return fail(p, &kw, "unexpected '%.*s'", (int)kw.len,
-				    (const char *)p->s + kw.pos);
-		{
-			char q[FILTER_QUOTE_MAX * 4 + 8];
+		char q[FILTER_QUOTE_MAX * 4 + 8];
 
-			quote(p, &kw, q, sizeof(q));
-			return fail(p, &kw, "unknown primitive %s", q);
-		}
+		quote(p, &kw, q, sizeof(q));
+		if (tok_is_keyword(p, &kw) || starts_with_digit(p, &kw))
+			return fail(p, &kw, "unexpected %s", q);
+		return fail(p, &kw, "unknown primitive %s", q);
 	}
 	if (id < 0)
 		return -1;
@@ -592,10 +609,12 @@ static bool virtio_usable(const struct vsk_pkt *pkt)
 	       pkt->wirelen >= VSK_FRAME_HDR_LEN && pkt->caplen >= VSK_FRAME_HDR_LEN;
 }
 
-/* The vsockmon header promises a virtio header that the wire carried but the capture
- * (snaplen) cut.  BPF cannot test the captured length: its load of the missing field
- * aborts the whole program, so such a frame matches no filter that reads virtio
- * fields, and the offline matcher must say the same. */
+/* The vsockmon header promises a virtio header that the wire carried but the snaplen
+ * cut.  BPF cannot test the captured length, and a load past it ends the program with
+ * "no match" whatever and/or/not surround it; so the pcap expression rejects such a
+ * frame up front when the filter reads any virtio field, and so does the matcher.
+ * Filters on addresses alone still see it.  (Live captures never meet this: the kernel
+ * runs the filter on the whole packet.) */
 static bool virtio_cut(const struct vsk_pkt *pkt)
 {
 	return pkt->mon.transport == VSK_TRANSPORT_VIRTIO &&

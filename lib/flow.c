@@ -34,8 +34,7 @@ const char *const vsk_conn_state_names[7] = {
 };
 
 struct timer {
-	struct vsk_conn *c;          /* NULL once the connection left */
-	uint64_t index;              /* the connection incarnation it was set for */
+	struct vsk_conn *c;          /* kept allocated while it has timers (c->ntimers) */
 	struct timeval due;
 };
 
@@ -213,15 +212,31 @@ static bool fifo_push(struct fifo *q, struct vsk_conn *c, struct timeval due)
 		q->cap = cap;
 		q->head = 0;
 	}
-	q->v[(q->head + q->n++) % q->cap] = (struct timer){c, c->index, due};
+	q->v[(q->head + q->n++) % q->cap] = (struct timer){c, due};
+	c->ntimers++;
 	return true;
 }
 
-static void fifo_forget(struct fifo *q, const struct vsk_conn *c)
+/* The next due timer's connection, or NULL; a connection that left the tracker and has
+ * no timer left is freed here. */
+static struct vsk_conn *fifo_pop_due(struct fifo *q, const struct timeval *now, bool *live)
 {
-	for (size_t i = 0; i < q->n; i++)
-		if (q->v[(q->head + i) % q->cap].c == c)
-			q->v[(q->head + i) % q->cap].c = NULL;
+	struct vsk_conn *c;
+
+	if (!q->n || !tv_le(&q->v[q->head].due, now))
+		return NULL;
+	c = q->v[q->head].c;
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+	c->ntimers--;
+	*live = !c->expired;
+	return c;
+}
+
+static void conn_release(struct vsk_conn *c)
+{
+	if (c->expired && c->ntimers == 0)
+		free(c);
 }
 
 static void conn_drop(struct vsk_flow *fl, struct vsk_conn *c)
@@ -232,40 +247,32 @@ static void conn_drop(struct vsk_flow *fl, struct vsk_conn *c)
 		pp = &(*pp)->hnext;
 	*pp = c->hnext;
 	list_remove(list_of(fl, c), c);
-	fifo_forget(&fl->shutdown_timers, c);
-	fifo_forget(&fl->rst_timers, c);
 	c->expired = true;
 	if (fl->o.on_expire)
 		fl->o.on_expire(c, fl->o.arg);
 	fl->count--;
-	free(c);
+	conn_release(c);
 }
 
 /* Timed rules whose deadline is not after `now`. */
 static void run_timers(struct vsk_flow *fl, const struct timeval *now)
 {
-	struct fifo *q = &fl->shutdown_timers;
+	struct vsk_conn *c;
+	bool live;
 
-	while (q->n && tv_le(&q->v[q->head].due, now)) {
-		struct timer t = q->v[q->head];
-
-		q->head = (q->head + 1) % q->cap;
-		q->n--;
-		if (t.c && t.c->index == t.index && t.c->full_shutdown && !is_closed(t.c))
-			report(fl, VSK_RULE_NO_RST_AFTER_SHUTDOWN, t.c, -1, true,
+	while ((c = fifo_pop_due(&fl->shutdown_timers, now, &live))) {
+		if (live && c->full_shutdown && !is_closed(c))
+			report(fl, VSK_RULE_NO_RST_AFTER_SHUTDOWN, c, -1, true,
 			       "no RST %.1f s after full shutdown", fl->o.close_timeout);
+		conn_release(c);
 	}
-	q = &fl->rst_timers;
-	while (q->n && tv_le(&q->v[q->head].due, now)) {
-		struct timer t = q->v[q->head];
-
-		q->head = (q->head + 1) % q->cap;
-		q->n--;
-		if (t.c && t.c->index == t.index && t.c->unknown_type_pending) {
-			t.c->unknown_type_pending = false;
-			report(fl, VSK_RULE_UNKNOWN_TYPE_NO_RST, t.c, 1 - t.c->unknown_type_from, true,
-			       "type %u unanswered %.1f s later", t.c->type, fl->o.rst_timeout);
+	while ((c = fifo_pop_due(&fl->rst_timers, now, &live))) {
+		if (live && c->unknown_type_pending) {
+			c->unknown_type_pending = false;
+			report(fl, VSK_RULE_UNKNOWN_TYPE_NO_RST, c, 1 - c->unknown_type_from, true,
+			       "type %u unanswered %.1f s later", c->type, fl->o.rst_timeout);
 		}
+		conn_release(c);
 	}
 }
 
@@ -539,8 +546,14 @@ size_t vsk_flow_packet(struct vsk_flow *fl, const struct vsk_pkt *pkt, int decod
 
 	if (is_closed(c)) {
 		/* RSTs answering stray packets are expected; anything else is not. */
-		if (h->op != VSK_OP_RST)
-			report(fl, VSK_RULE_PKT_AFTER_RST, c, from, false, "op %u after RST", h->op);
+		if (h->op != VSK_OP_RST) {
+			const struct vsk_name *n = vsk_table_find(&vsk_tab_op, h->op);
+
+			if (n)
+				report(fl, VSK_RULE_PKT_AFTER_RST, c, from, false, "%s after RST", n->label);
+			else
+				report(fl, VSK_RULE_PKT_AFTER_RST, c, from, false, "op %u after RST", h->op);
+		}
 		goto frame_rules;
 	}
 	/* An RST sent without a socket carries buf_alloc 0, fwd_cnt 0: not credit info. */
@@ -612,6 +625,12 @@ void vsk_flow_free(struct vsk_flow *fl)
 		conn_drop(fl, fl->closed.oldest);
 	while (fl->open.oldest)
 		conn_drop(fl, fl->open.oldest);
+	/* Connections kept for their timers go now. */
+	for (struct fifo *q = &fl->shutdown_timers; q; q = q == &fl->shutdown_timers ? &fl->rst_timers : NULL)
+		for (; q->n; q->n--, q->head = (q->head + 1) % q->cap) {
+			q->v[q->head].c->ntimers--;
+			conn_release(q->v[q->head].c);
+		}
 	free(fl->shutdown_timers.v);
 	free(fl->rst_timers.v);
 	free(fl->bucket);

@@ -335,6 +335,19 @@ static void put_dump(struct vsk_fmt *f, const struct vsk_pkt *pkt, struct vsk_sb
 	}
 }
 
+void vsk_format_ts(struct vsk_fmt *f, const struct timeval *ts, struct vsk_sbuf *b)
+{
+	struct timeval prev = f->prev;
+
+	if (vsk_sbuf_reserve(b, 64) != 0)
+		return;
+	if (f->count == 0)
+		f->first = f->prev = *ts;
+	b->len = (size_t)(w_ts(f, ts, b->p + b->len) - b->p);
+	b->p[b->len] = 0;
+	f->prev = prev;
+}
+
 void vsk_format_text(struct vsk_fmt *f, const struct vsk_pkt *pkt, int err,
 		     const struct timeval *ts, struct vsk_sbuf *b)
 {

@@ -474,6 +474,9 @@ static void conn_frame(struct frame *f, const struct conn *c, uint16_t op, bool 
 		frame_init(f, c->type, op, c->ccid, c->cport, c->scid, c->sport, NULL, 0);
 	else
 		frame_init(f, c->type, op, c->scid, c->sport, c->ccid, c->cport, NULL, 0);
+	/* Every packet from the receiving end advertises what it has consumed. */
+	if (from_client == c->server_sends)
+		f->hdr.fwd_cnt = c->received;
 }
 
 static void bulk(int argc, char **argv)
@@ -600,7 +603,6 @@ static void bulk(int argc, char **argv)
 			}
 			default:
 				conn_frame(&f, c, VSK_OP_CREDIT_UPDATE, c->server_sends);
-				f.hdr.fwd_cnt = c->received;
 				break;
 			}
 			if (++c->pos == NPATTERN) {

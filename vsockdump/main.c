@@ -14,11 +14,13 @@
 
 #include <pcap/pcap.h>
 
+#include "analysis.h"
 #include "capture.h"
 #include "vsk/decode.h"
 #include "vsk/error.h"
 #include "vsk/filter.h"
 #include "vsk/format.h"
+#include "vsk/report.h"
 
 #define VERSION "0.1"
 #define OUT_CHUNK (256 * 1024) /* bytes of text gathered before a write(2) */
@@ -39,6 +41,11 @@ static bool Uflag;                 /* -U: flush -w output after every frame */
 static bool json;                  /* --json: NDJSON output */
 static bool print_too;             /* --print: text output even with -w */
 static bool immediate = true;      /* --immediate-mode (default) / --no-immediate-mode */
+static bool analyse = true;        /* --no-analysis turns the flow rules off */
+static bool check;                 /* --check: exit 3 on any error-severity finding */
+static bool stats;                 /* --stats: per-connection table at the end */
+static bool follow;                /* --follow: write the selected RW payload, raw */
+static double close_timeout;       /* --close-timeout SECS (0: the default, 8) */
 static struct vsk_fmt fmt;         /* -v -q -t -x -X -A -# */
 
 /* State of the run */
@@ -47,16 +54,25 @@ static pcap_dumper_t *dumper;
 static struct vsk_filter *filter;
 static bool filtering;             /* an expression was given: malformed frames drop out */
 static struct vsk_sbuf out;
-static unsigned long long nshown, nmalformed;
+static unsigned long long nshown, nmalformed, nmissing;
 static volatile sig_atomic_t stopping;
 
-enum { OPT_JSON = 256, OPT_IMMEDIATE, OPT_NO_IMMEDIATE, OPT_PRINT, OPT_VERSION };
+enum {
+	OPT_JSON = 256, OPT_IMMEDIATE, OPT_NO_IMMEDIATE, OPT_PRINT, OPT_VERSION, OPT_CHECK,
+	OPT_STATS, OPT_RULES, OPT_FOLLOW, OPT_NO_ANALYSIS, OPT_CLOSE_TIMEOUT,
+};
 
 static const struct option longopts[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
 	{"no-immediate-mode", no_argument, NULL, OPT_NO_IMMEDIATE},
 	{"print", no_argument, NULL, OPT_PRINT},
+	{"check", no_argument, NULL, OPT_CHECK},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{"rules", no_argument, NULL, OPT_RULES},
+	{"follow", no_argument, NULL, OPT_FOLLOW},
+	{"no-analysis", no_argument, NULL, OPT_NO_ANALYSIS},
+	{"close-timeout", required_argument, NULL, OPT_CLOSE_TIMEOUT},
 	{"interface", required_argument, NULL, 'i'},
 	{"count", required_argument, NULL, 'c'},
 	{"snapshot-length", required_argument, NULL, 's'},
@@ -72,8 +88,9 @@ static void __attribute__((noreturn)) usage(void)
 	fprintf(stderr,
 		"usage: vsockdump [-#AdDhlnqUvxX] [-B buffer_size] [-c count] [-F file]\n"
 		"                 [-i interface] [-r file] [-s snaplen] [-t...] [-w file]\n"
-		"                 [-Z user] [--json] [--print] [--no-immediate-mode]\n"
-		"                 [expression]\n");
+		"                 [-Z user] [--check] [--close-timeout secs] [--follow]\n"
+		"                 [--json] [--no-analysis] [--no-immediate-mode] [--print]\n"
+		"                 [--rules] [--stats] [expression]\n");
 	exit(2);
 }
 
@@ -117,14 +134,26 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 		if (Uflag)
 			pcap_dump_flush(dumper);
 	}
-	if (!dumper || print_too) {
+	if (analyse)
+		analysis_packet(&pkt, rc, &h->ts);
+	if (follow) {
+		/* Raw payload of the selected RW frames, in capture order. */
+		if (!rc && pkt.has_virtio && pkt.hdr.op == VSK_OP_RW) {
+			vsk_sbuf_put(&out, (const char *)pkt.payload, pkt.payload_caplen);
+			nmissing += pkt.payload_wirelen - pkt.payload_caplen;
+		}
+	} else if (!dumper || print_too) {
+		size_t start = out.len;
+
 		if (json)
 			vsk_format_json(&fmt, &pkt, rc, &h->ts, &out);
 		else
 			vsk_format_text(&fmt, &pkt, rc, &h->ts, &out);
-		if (lflag || out.len >= OUT_CHUNK)
-			flush_out();
+		if (analyse)
+			analysis_annotate(start);
 	}
+	if (lflag || out.len >= OUT_CHUNK)
+		flush_out();
 	if (cflag && nshown >= cflag)
 		pcap_breakloop(pc);
 }
@@ -189,7 +218,8 @@ static void kernel_filter(pcap_t *p, bool dump)
 	vsk_filter_pcap_expr(filter, &expr);
 	if (expr.oom)
 		errx(1, "out of memory");
-	if (pcap_compile(p, &prog, expr.p, 1, PCAP_NETMASK_UNKNOWN) != 0)
+	/* optimize=0: libpcap 1.10.3's optimizer miscompiles some or-chains of link[] tests */
+	if (pcap_compile(p, &prog, expr.p, 0, PCAP_NETMASK_UNKNOWN) != 0)
 		errx(1, "filter: libpcap cannot compile '%s': %s", expr.p, pcap_geterr(p));
 	if (dump) {
 		printf("(%s)\n", expr.p);
@@ -267,6 +297,21 @@ static void parse_args(int argc, char **argv)
 		case OPT_IMMEDIATE: immediate = true; break;
 		case OPT_NO_IMMEDIATE: immediate = false; break;
 		case OPT_PRINT: print_too = true; break;
+		case OPT_CHECK: check = true; break;
+		case OPT_STATS: stats = true; break;
+		case OPT_FOLLOW: follow = true; break;
+		case OPT_NO_ANALYSIS: analyse = false; break;
+		case OPT_CLOSE_TIMEOUT:
+			close_timeout = (double)number(optarg, 1, 86400, "--close-timeout");
+			break;
+		case OPT_RULES: {
+			struct vsk_sbuf b = {0};
+
+			vsk_report_rules(&b);
+			fputs(b.p, stdout);
+			vsk_sbuf_free(&b);
+			exit(0);
+		}
 		case OPT_VERSION:
 			printf("vsockdump %s (%s)\n", VERSION, pcap_lib_version());
 			exit(0);
@@ -309,6 +354,14 @@ static void parse_args(int argc, char **argv)
 		errx(2, "cannot --print while -w writes to stdout");
 	if (Dflag && (rflag || wflag))
 		errx(2, "-D takes no -r or -w");
+	if (!analyse && (check || stats))
+		errx(2, "--check and --stats need the analysis (drop --no-analysis)");
+	if (follow && (json || fmt.dump != VSK_DUMP_NONE || print_too))
+		errx(2, "--follow writes raw payload: no --json, --print, -x, -X or -A");
+	if (follow && wflag && strcmp(wflag, "-") == 0)
+		errx(2, "--follow and -w - both want stdout");
+	if (follow && stats)
+		errx(2, "cannot use --follow with --stats");
 }
 
 int main(int argc, char **argv)
@@ -357,6 +410,15 @@ int main(int argc, char **argv)
 		if (!dumper)
 			errx(1, "%s: %s", wflag, pcap_geterr(pc));
 	}
+	if (analyse) {
+		struct analysis_opts ao = {
+			.json = json, .stats = stats, .close_timeout = close_timeout, .fmt = &fmt,
+			.out = &out, .quiet_lines = follow || (dumper && !print_too),
+		};
+
+		if (analysis_init(&ao) != 0)
+			return 1;
+	}
 	if (lflag)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	else
@@ -373,6 +435,11 @@ int main(int argc, char **argv)
 	if (rc == PCAP_ERROR)
 		warnx("%s: %s", rflag ? rflag : iflag, pcap_geterr(pc));
 
+	if (analyse) {
+		if (!follow)
+			analysis_finish();
+		flush_out();
+	}
 	if (dumper) {
 		if (pcap_dump_flush(dumper) != 0)
 			warnx("%s: write error", wflag);
@@ -384,9 +451,22 @@ int main(int argc, char **argv)
 		cap_print_stats(pc, nshown);
 	if (nmalformed)
 		warnx("%llu malformed frame%s", nmalformed, nmalformed == 1 ? "" : "s");
+	if (nmissing) {
+		warnx("follow: %llu payload bytes missing (frames cut by the snapshot length)",
+		      nmissing);
+		rc = PCAP_ERROR;
+	}
+	if (analyse && check && analysis_errors()) {
+		warnx("check: %llu error%s found", analysis_errors(),
+		      analysis_errors() == 1 ? "" : "s");
+		if (rc != PCAP_ERROR)
+			rc = 3;
+	}
+	if (analyse)
+		analysis_free();
 	pcap_close(pc);
 	vsk_filter_free(filter);
 	vsk_sbuf_free(&out);
 	free(expr);
-	return rc == PCAP_ERROR ? 1 : 0;
+	return rc == PCAP_ERROR ? 1 : rc == 3 ? 3 : 0;
 }

@@ -74,6 +74,7 @@ struct vsk_conn {
 	/* bookkeeping (private) */
 	struct vsk_conn *hnext, *older, *newer;
 	uint32_t hash;
+	unsigned ntimers;                /* pending timed rules; memory outlives expiry */
 	bool expired;
 };
 

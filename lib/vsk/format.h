@@ -47,6 +47,10 @@ struct vsk_fmt {
 void vsk_format_text(struct vsk_fmt *f, const struct vsk_pkt *pkt, int err,
 		     const struct timeval *ts, struct vsk_sbuf *out);
 
+/* Appends the timestamp as the text line would show it (and its trailing space), for
+ * lines that are not packets; it does not move the -ttt reference. */
+void vsk_format_ts(struct vsk_fmt *f, const struct timeval *ts, struct vsk_sbuf *out);
+
 /* Appends one NDJSON object and '\n' (keys: see man/vsockdump.8, JSON OUTPUT). */
 void vsk_format_json(struct vsk_fmt *f, const struct vsk_pkt *pkt, int err,
 		     const struct timeval *ts, struct vsk_sbuf *out);
