@@ -30,7 +30,7 @@ FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/replay-%)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/fuzz-%)
 
-.PHONY: all check demo deps test fuzz asan install uninstall clean lint bench
+.PHONY: all check demo demo-file deps test fuzz asan install uninstall clean lint bench
 
 all: $(TOOLS) $(UNIT_BIN) $(HELPERS) $(FUZZ_REPLAY)
 
@@ -85,7 +85,10 @@ check: deps
 	@tests/run
 
 demo: deps
-	@$(MAKE) --no-print-directory $(TOOLS)
+	@$(MAKE) --no-print-directory all
+	@tests/vm/run -k 6.12 -t 180 tests/vm/demo.sh
+
+demo-file: all
 	@tests/demo.sh
 
 bench: deps all

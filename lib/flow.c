@@ -545,8 +545,10 @@ size_t vsk_flow_packet(struct vsk_flow *fl, const struct vsk_pkt *pkt, int decod
 	}
 
 	if (is_closed(c)) {
-		/* RSTs answering stray packets are expected; anything else is not. */
-		if (h->op != VSK_OP_RST) {
+		/* RSTs answering stray packets are expected, and so is a SHUTDOWN from a close()
+		 * that raced the RST (Linux does this on both kernels tested: it carries neither
+		 * data nor credit).  Anything else is not. */
+		if (h->op != VSK_OP_RST && h->op != VSK_OP_SHUTDOWN) {
 			const struct vsk_name *n = vsk_table_find(&vsk_tab_op, h->op);
 
 			if (n)

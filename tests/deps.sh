@@ -2,7 +2,8 @@
 # tests/deps.sh - installs the Debian packages the build and the tests need: directly as
 # root, otherwise through sudo, otherwise prints the exact apt-get line and fails.
 set -u
-pkgs=(build-essential libpcap-dev tcpdump tshark mandoc python3 clang libclang-rt-14-dev time)
+pkgs=(build-essential libpcap-dev tcpdump tshark mandoc python3 clang libclang-rt-14-dev time
+	qemu-system-x86 busybox-static cpio kmod iproute2 socat ncat xz-utils zstd)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -32,8 +32,16 @@ static const char *wflag;          /* -w: write matching frames as pcap ("-" = s
 static const char *Fflag;          /* -F: read the filter expression from a file */
 static const char *Zflag;          /* -Z: drop privileges to this user */
 static unsigned long long cflag;   /* -c: stop after this many frames (0 = no limit) */
-static int sflag = VSK_DEFAULT_SNAPLEN; /* -s: snapshot length */
-static int Bflag;                  /* -B: kernel buffer size in KiB */
+/* libpcap's largest snapshot length.  Live captures ask for it by default: libpcap sizes
+ * its ring slots from the interface MTU, and vsockmon's MTU (64 KiB + 32) leaves out the
+ * 44-byte virtio header, so asking for exactly a full frame (65612) cuts 16 bytes off. */
+#define MAX_SNAPLEN 262144
+/* Default kernel buffer for live captures, KiB: under TCG the 2 MiB libpcap default
+ * loses frames of a bulk transfer. */
+#define LIVE_BUFFER_KIB 32768
+
+static int sflag;                  /* -s: snapshot length (0: the default) */
+static int Bflag = LIVE_BUFFER_KIB; /* -B: kernel buffer size in KiB */
 static bool Dflag;                 /* -D: list interfaces */
 static bool dflag;                 /* -d: print the compiled filter and exit */
 static bool lflag;                 /* -l: flush output after every frame */
@@ -282,9 +290,7 @@ static void parse_args(int argc, char **argv)
 		case 'q': fmt.quiet = true; break;
 		case 'r': rflag = optarg; break;
 		case 's':
-			sflag = (int)number(optarg, 0, 262144, "-s");
-			if (sflag == 0) /* tcpdump: 0 means the default */
-				sflag = VSK_DEFAULT_SNAPLEN;
+			sflag = (int)number(optarg, 0, MAX_SNAPLEN, "-s"); /* 0: the default */
 			break;
 		case 't': tcount++; break;
 		case 'U': Uflag = true; break;
@@ -377,7 +383,7 @@ int main(int argc, char **argv)
 	filtering = expr[strspn(expr, " \t\r\n")] != '\0';
 
 	if (dflag) {
-		pcap_t *dead = pcap_open_dead(VSK_LINKTYPE_VSOCK, sflag);
+		pcap_t *dead = pcap_open_dead(VSK_LINKTYPE_VSOCK, sflag ? sflag : MAX_SNAPLEN);
 
 		if (!dead)
 			errx(1, "cannot open a libpcap handle");
@@ -389,7 +395,7 @@ int main(int argc, char **argv)
 	if (rflag) {
 		pc = open_file(rflag);
 	} else {
-		struct live_opts lo = {iflag, sflag, Bflag, immediate};
+		struct live_opts lo = {iflag, sflag ? sflag : MAX_SNAPLEN, Bflag, immediate};
 
 		pc = cap_open_live(&lo);
 		if (!pc)
@@ -400,7 +406,7 @@ int main(int argc, char **argv)
 			return 1;
 		if (!wflag || print_too)
 			fprintf(stderr, "vsockdump: listening on %s, link-type VSOCK, snapshot length %d bytes\n",
-				iflag, sflag);
+				iflag, lo.snaplen);
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 		signal(SIGHUP, on_signal);

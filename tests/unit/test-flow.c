@@ -210,7 +210,8 @@ int main(void)
 	connect_ab();
 	send(A, VSK_OP_RST, 0, 0);
 	send(B, VSK_OP_RST, 0, 0);
-	CLEAN(VSK_RULE_PKT_AFTER_RST, "an RST answering an RST");
+	send(A, VSK_OP_SHUTDOWN, 3, 0);
+	CLEAN(VSK_RULE_PKT_AFTER_RST, "an RST answering an RST, a SHUTDOWN racing the RST");
 	send(A, VSK_OP_REQUEST, 0, 0);
 	NONE("pkt_after_rst: a new REQUEST on the tuple is a new connection");
 	send(B, VSK_OP_RESPONSE, 0, 0);
