@@ -54,6 +54,7 @@ struct vsk_flow {
 	uint64_t seen;
 	struct list open, closed;
 	struct fifo shutdown_timers, rst_timers;
+	struct vsk_conn *grave;      /* left the tracker, freed on the next call */
 	struct timeval now;
 	bool have_now;
 	/* the current call's output */
@@ -233,10 +234,25 @@ static struct vsk_conn *fifo_pop_due(struct fifo *q, const struct timeval *now, 
 	return c;
 }
 
-static void conn_release(struct vsk_conn *c)
+/* A connection that left the tracker and has no timer left goes to the graveyard: the
+ * findings of the current call may still point at it (vsk/flow.h promises they stay
+ * valid until the next call), so it is freed at the start of the next one. */
+static void conn_release(struct vsk_flow *fl, struct vsk_conn *c)
 {
-	if (c->expired && c->ntimers == 0)
+	if (c->expired && c->ntimers == 0) {
+		c->hnext = fl->grave;
+		fl->grave = c;
+	}
+}
+
+static void bury(struct vsk_flow *fl)
+{
+	while (fl->grave) {
+		struct vsk_conn *c = fl->grave;
+
+		fl->grave = c->hnext;
 		free(c);
+	}
 }
 
 static void conn_drop(struct vsk_flow *fl, struct vsk_conn *c)
@@ -251,7 +267,7 @@ static void conn_drop(struct vsk_flow *fl, struct vsk_conn *c)
 	if (fl->o.on_expire)
 		fl->o.on_expire(c, fl->o.arg);
 	fl->count--;
-	conn_release(c);
+	conn_release(fl, c);
 }
 
 /* Timed rules whose deadline is not after `now`. */
@@ -264,7 +280,7 @@ static void run_timers(struct vsk_flow *fl, const struct timeval *now)
 		if (live && c->full_shutdown && !is_closed(c))
 			report(fl, VSK_RULE_NO_RST_AFTER_SHUTDOWN, c, -1, true,
 			       "no RST %.1f s after full shutdown", fl->o.close_timeout);
-		conn_release(c);
+		conn_release(fl, c);
 	}
 	while ((c = fifo_pop_due(&fl->rst_timers, now, &live))) {
 		if (live && c->unknown_type_pending) {
@@ -272,7 +288,7 @@ static void run_timers(struct vsk_flow *fl, const struct timeval *now)
 			report(fl, VSK_RULE_UNKNOWN_TYPE_NO_RST, c, 1 - c->unknown_type_from, true,
 			       "type %u unanswered %.1f s later", c->type, fl->o.rst_timeout);
 		}
-		conn_release(c);
+		conn_release(fl, c);
 	}
 }
 
@@ -495,6 +511,7 @@ size_t vsk_flow_packet(struct vsk_flow *fl, const struct vsk_pkt *pkt, int decod
 	int from;
 	bool known_type;
 
+	bury(fl);
 	fl->out = out;
 	fl->max = max;
 	fl->found = 0;
@@ -598,6 +615,7 @@ frame_rules:
 
 size_t vsk_flow_finish(struct vsk_flow *fl, struct vsk_violation *out, size_t max)
 {
+	bury(fl);
 	fl->out = out;
 	fl->max = max;
 	fl->found = 0;
@@ -631,8 +649,9 @@ void vsk_flow_free(struct vsk_flow *fl)
 	for (struct fifo *q = &fl->shutdown_timers; q; q = q == &fl->shutdown_timers ? &fl->rst_timers : NULL)
 		for (; q->n; q->n--, q->head = (q->head + 1) % q->cap) {
 			q->v[q->head].c->ntimers--;
-			conn_release(q->v[q->head].c);
+			conn_release(fl, q->v[q->head].c);
 		}
+	bury(fl);
 	free(fl->shutdown_timers.v);
 	free(fl->rst_timers.v);
 	free(fl->bucket);
