@@ -142,33 +142,18 @@ static struct list *list_of(struct vsk_flow *fl, const struct vsk_conn *c)
 	return is_closed(c) ? &fl->closed : &fl->open;
 }
 
-/* Ends are ordered so that both directions of a connection hash alike. */
-static int end_cmp(uint64_t c1, uint32_t p1, uint64_t c2, uint32_t p2)
+/* Both directions of a connection hash alike: the ends are mixed by addition. */
+static uint64_t end_mix(uint64_t cid, uint32_t port)
 {
-	if (c1 != c2)
-		return c1 < c2 ? -1 : 1;
-	if (p1 != p2)
-		return p1 < p2 ? -1 : 1;
-	return 0;
+	uint64_t h = (cid ^ ((uint64_t)port << 32 | port)) * 0x9e3779b97f4a7c15ull;
+
+	return h ^ (h >> 31);
 }
 
 static uint32_t key_hash(uint16_t type, uint64_t c1, uint32_t p1, uint64_t c2, uint32_t p2)
 {
-	uint64_t h = 1469598103934665603ull;
-	uint64_t w[5];
+	uint64_t h = (end_mix(c1, p1) + end_mix(c2, p2) + type) * 0xff51afd7ed558ccdull;
 
-	if (end_cmp(c1, p1, c2, p2) > 0) {
-		uint64_t tc = c1;
-		uint32_t tp = p1;
-
-		c1 = c2, p1 = p2, c2 = tc, p2 = tp;
-	}
-	w[0] = type, w[1] = c1, w[2] = p1, w[3] = c2, w[4] = p2;
-	for (size_t i = 0; i < 5; i++) {
-		h ^= w[i];
-		h *= 1099511628211ull;
-		h ^= h >> 29;
-	}
 	return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -304,12 +289,36 @@ static void expire(struct vsk_flow *fl, const struct timeval *now)
 		conn_drop(fl, fl->closed.oldest ? fl->closed.oldest : fl->open.oldest);
 }
 
+/* Doubles the bucket array when connections outnumber buckets; on failure keeps the
+ * old one (longer chains, still correct). */
+static void grow(struct vsk_flow *fl)
+{
+	size_t n = fl->nbucket * 2;
+	struct vsk_conn **b;
+
+	if (fl->count < fl->nbucket || !(b = calloc(n, sizeof(*b))))
+		return;
+	for (size_t i = 0; i < fl->nbucket; i++) {
+		while (fl->bucket[i]) {
+			struct vsk_conn *c = fl->bucket[i];
+
+			fl->bucket[i] = c->hnext;
+			c->hnext = b[c->hash & (n - 1)];
+			b[c->hash & (n - 1)] = c;
+		}
+	}
+	free(fl->bucket);
+	fl->bucket = b;
+	fl->nbucket = n;
+}
+
 static struct vsk_conn *conn_new(struct vsk_flow *fl, const struct vsk_virtio_hdr *h,
 				 uint32_t hash, const struct timeval *ts)
 {
 	struct vsk_conn *c;
 
 	expire(fl, ts);
+	grow(fl);
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -491,8 +500,8 @@ struct vsk_flow *vsk_flow_new(const struct vsk_flow_opts *opts)
 		fl->o.idle_timeout = 300;
 	if (fl->o.max_conns == 0)
 		fl->o.max_conns = 65536;
-	for (fl->nbucket = 1024; fl->nbucket < fl->o.max_conns; fl->nbucket *= 2)
-		;
+	/* Small to start with (it stays in cache); doubled as connections come. */
+	fl->nbucket = 256;
 	fl->bucket = calloc(fl->nbucket, sizeof(*fl->bucket));
 	if (!fl->bucket) {
 		free(fl);
@@ -521,7 +530,11 @@ size_t vsk_flow_packet(struct vsk_flow *fl, const struct vsk_pkt *pkt, int decod
 		fl->now = *ts;
 		fl->have_now = true;
 	}
-	run_timers(fl, &fl->now);
+	/* Most packets find no timer due: test the two heads before calling. */
+	if ((fl->shutdown_timers.n &&
+	     tv_le(&fl->shutdown_timers.v[fl->shutdown_timers.head].due, &fl->now)) ||
+	    (fl->rst_timers.n && tv_le(&fl->rst_timers.v[fl->rst_timers.head].due, &fl->now)))
+		run_timers(fl, &fl->now);
 	if (decode_err || !pkt->has_virtio)
 		return fl->found;
 
@@ -543,8 +556,10 @@ size_t vsk_flow_packet(struct vsk_flow *fl, const struct vsk_pkt *pkt, int decod
 	if (conn_out)
 		*conn_out = c;
 	c->last = fl->now;
-	list_remove(list_of(fl, c), c);
-	list_push(list_of(fl, c), c);
+	if (c->newer) { /* already the newest in a burst: nothing to move */
+		list_remove(list_of(fl, c), c);
+		list_push(list_of(fl, c), c);
+	}
 	c->end[from].pkts++;
 
 	/* Socket Device: Receive and Transmit - unknown types must be answered by RST. */

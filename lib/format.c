@@ -138,11 +138,28 @@ static char *w_ts(struct vsk_fmt *f, const struct timeval *ts, char *w)
 	return w;
 }
 
-static char *w_addr(char *w, uint64_t cid, uint32_t port)
+/* A number, through the formatter's cache when it fits 32 bits.  Copies a fixed 12
+ * bytes (the line's reserve has room) so the copy is a couple of moves. */
+static char *w_num(struct vsk_fmt *f, char *w, uint64_t v)
 {
-	w = vsk_digits_write(w, cid);
+	unsigned i;
+
+	if (v > 0xffffffffu)
+		return vsk_digits_write(w, v);
+	i = ((uint32_t)v * 2654435761u) >> 26;
+	if (f->nc_len[i] == 0 || f->nc_val[i] != v) {
+		f->nc_len[i] = (uint8_t)(vsk_digits_write(f->nc_str[i], v) - f->nc_str[i]);
+		f->nc_val[i] = (uint32_t)v;
+	}
+	memcpy(w, f->nc_str[i], sizeof(f->nc_str[i]));
+	return w + f->nc_len[i];
+}
+
+static char *w_addr(struct vsk_fmt *f, char *w, uint64_t cid, uint32_t port)
+{
+	w = w_num(f, w, cid);
 	*w++ = ':';
-	return vsk_digits_write(w, port);
+	return w_num(f, w, port);
 }
 
 /* A table value: its label, or "[<what> ]N (unknown)". */
@@ -151,7 +168,7 @@ static char *w_label(char *w, const struct vsk_table *t, uint32_t v, bool lower,
 	const struct vsk_name *n = vsk_table_find(t, v);
 
 	if (n)
-		return w_str(w, lower ? n->name : n->label);
+		return lower ? w_mem(w, n->name, n->name_len) : w_mem(w, n->label, n->label_len);
 	if (what) {
 		w = w_str(w, t->what);
 		*w++ = ' ';
@@ -381,9 +398,9 @@ void vsk_format_text(struct vsk_fmt *f, const struct vsk_pkt *pkt, int err,
 			put_dump(f, pkt, b);
 		return;
 	}
-	w = w_addr(w, pkt->mon.src_cid, pkt->mon.src_port);
+	w = w_addr(f, w, pkt->mon.src_cid, pkt->mon.src_port);
 	w = W_LIT(w, " > ");
-	w = w_addr(w, pkt->mon.dst_cid, pkt->mon.dst_port);
+	w = w_addr(f, w, pkt->mon.dst_cid, pkt->mon.dst_port);
 	*w++ = ' ';
 	if (pkt->has_virtio) {
 		w = w_label(w, &vsk_tab_type, h->type, true, true);
@@ -395,13 +412,13 @@ void vsk_format_text(struct vsk_fmt *f, const struct vsk_pkt *pkt, int err,
 		}
 		if (more) {
 			w = W_LIT(w, ", len ");
-			w = vsk_digits_write(w, h->len);
+			w = w_num(f, w, h->len);
 		}
 		if (more && f->verbose >= 1) {
 			w = W_LIT(w, ", buf_alloc ");
-			w = vsk_digits_write(w, h->buf_alloc);
+			w = w_num(f, w, h->buf_alloc);
 			w = W_LIT(w, ", fwd_cnt ");
-			w = vsk_digits_write(w, h->fwd_cnt);
+			w = w_num(f, w, h->fwd_cnt);
 		}
 	} else {
 		/* No virtio header: say what the vsockmon header says. */

@@ -7,35 +7,35 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct vsk_name op_rows[] = {
-#define VSK_OP(num, ID, name, label) {num, name, label, ""},
+#define VSK_OP(num, ID, name, label) {num, name, label, "", sizeof(name) - 1, sizeof(label) - 1},
 #include "vsock.def"
 };
 static const struct vsk_name type_rows[] = {
-#define VSK_TYPE(num, ID, name, label, note) {num, name, label, note},
+#define VSK_TYPE(num, ID, name, label, note) {num, name, label, note, sizeof(name) - 1, sizeof(label) - 1},
 #include "vsock.def"
 };
 static const struct vsk_name mon_op_rows[] = {
-#define VSK_MON_OP(num, ID, name) {num, name, #ID, ""},
+#define VSK_MON_OP(num, ID, name) {num, name, #ID, "", sizeof(name) - 1, sizeof(#ID) - 1},
 #include "vsock.def"
 };
 static const struct vsk_name transport_rows[] = {
-#define VSK_TRANSPORT(num, ID, name) {num, name, #ID, ""},
+#define VSK_TRANSPORT(num, ID, name) {num, name, #ID, "", sizeof(name) - 1, sizeof(#ID) - 1},
 #include "vsock.def"
 };
 static const struct vsk_name cid_rows[] = {
-#define VSK_CID(num, ID, name) {num, name, #ID, ""},
+#define VSK_CID(num, ID, name) {num, name, #ID, "", sizeof(name) - 1, sizeof(#ID) - 1},
 #include "vsock.def"
 };
 static const struct vsk_name sock_state_rows[] = {
-#define VSK_SOCK_STATE(num, ID, name, ss) {num, name, ss, ""},
+#define VSK_SOCK_STATE(num, ID, name, ss) {num, name, ss, "", sizeof(name) - 1, sizeof(ss) - 1},
 #include "vsock.def"
 };
 static const struct vsk_name feature_rows[] = {
-#define VSK_FEATURE(bit, ID, name, note) {bit, name, #ID, note},
+#define VSK_FEATURE(bit, ID, name, note) {bit, name, #ID, note, sizeof(name) - 1, sizeof(#ID) - 1},
 #include "vsock.def"
 };
 static const struct vsk_name problem_rows[] = {
-#define VSK_PROBLEM(ID, name, text) {VSK_PROB_##ID, name, text, ""},
+#define VSK_PROBLEM(ID, name, text) {VSK_PROB_##ID, name, text, "", sizeof(name) - 1, sizeof(text) - 1},
 #include "vsock.def"
 };
 

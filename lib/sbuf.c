@@ -60,16 +60,15 @@ const char vsk_digits2[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-/* Decimal digits of a 32-bit value, by comparison rather than division. */
+/* Decimal digits of a 32-bit value without a loop: log2 from the bit length, times
+ * log10(2) ~ 1233/4096, corrected by one comparison. */
 static size_t digits32(uint32_t u)
 {
-	static const uint32_t pow10[] = {10, 100, 1000, 10000, 100000, 1000000, 10000000,
+	static const uint32_t pow10[] = {0, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
 					 100000000, 1000000000};
-	size_t n = 1;
+	unsigned t = ((32u - (unsigned)__builtin_clz(u | 1)) * 1233u) >> 12;
 
-	while (n <= 9 && u >= pow10[n - 1])
-		n++;
-	return n;
+	return t + 1 - (u < pow10[t]);
 }
 
 /* Fills the digits of u backwards, ending just before `end`, two digits a step. */

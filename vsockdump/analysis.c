@@ -80,7 +80,9 @@ static size_t split_timed(size_t n)
 
 size_t analysis_packet(const struct vsk_pkt *pkt, int decode_err, const struct timeval *ts)
 {
-	nfound = split_timed(vsk_flow_packet(flow, pkt, decode_err, ts, found, MAX_FINDINGS, NULL));
+	size_t n = vsk_flow_packet(flow, pkt, decode_err, ts, found, MAX_FINDINGS, NULL);
+
+	nfound = n ? split_timed(n) : 0;
 	return nfound;
 }
 

@@ -38,6 +38,11 @@ struct vsk_fmt {
 	long tz_off;                /* cached local UTC offset in seconds */
 	long long tz_valid_from, tz_valid_to;
 	char hms[9];                /* "hh:mm:ss." of hms_sec */
+	/* Decimal renderings of recent 32-bit values (CIDs, ports, buf_alloc and lengths
+	 * repeat from packet to packet): direct-mapped, nc_len 0 = empty. */
+	uint32_t nc_val[64];
+	uint8_t nc_len[64];
+	char nc_str[64][12];
 	long long hms_sec;
 	bool hms_valid;
 };

@@ -55,6 +55,7 @@ struct vsk_name {
 	const char *name;
 	const char *label;
 	const char *note;
+	uint8_t name_len, label_len; /* strlen of name and label (the hot path prints them) */
 };
 
 /* A table of rows sorted by number; `what` names it in messages ("op", "type"...). */
