@@ -14,11 +14,14 @@ OUT=bench/out
 mkdir -p "$OUT"
 export TZ=UTC LC_ALL=C
 
-# best_wall CMD: the best wall-clock seconds of RUNS runs of CMD piped into cat.
+# best_wall CMD: the best wall-clock seconds (ms precision) of RUNS runs of CMD | cat.
 best_wall() {
-	local best="" t
+	local best="" t0 t1 t
 	for _ in $(seq "$RUNS"); do
-		t=$( { /usr/bin/env time -f %e bash -c "$1 | cat >/dev/null" 2>&1 >/dev/null; } | tail -1)
+		t0=$(date +%s%N)
+		bash -c "$1 | cat >/dev/null"
+		t1=$(date +%s%N)
+		t=$(awk "BEGIN{printf \"%.3f\", ($t1 - $t0) / 1e9}")
 		if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; fi
 	done
 	echo "$best"
@@ -45,6 +48,6 @@ done
 {
 echo
 echo "Machine: $(nproc) cores, $(uname -r); $(tcpdump --version 2>&1 | head -1);"
-echo "$(tshark --version 2>/dev/null | head -1); best of $RUNS runs (tshark: 1); $(date -u +%F)."
+echo "$(tshark --version 2>/dev/null | head -1); best of $RUNS runs (tshark: 1), ms precision; $(date -u +%F)."
 } >>"$OUT/results.md"
 cat "$OUT/results.md"

@@ -143,18 +143,11 @@ static struct list *list_of(struct vsk_flow *fl, const struct vsk_conn *c)
 }
 
 /* Both directions of a connection hash alike: the ends are mixed by addition. */
-static uint64_t end_mix(uint64_t cid, uint32_t port)
-{
-	uint64_t h = (cid ^ ((uint64_t)port << 32 | port)) * 0x9e3779b97f4a7c15ull;
-
-	return h ^ (h >> 31);
-}
-
 static uint32_t key_hash(uint16_t type, uint64_t c1, uint32_t p1, uint64_t c2, uint32_t p2)
 {
-	uint64_t h = (end_mix(c1, p1) + end_mix(c2, p2) + type) * 0xff51afd7ed558ccdull;
+	uint64_t h = ((c1 << 32 ^ p1) + (c2 << 32 ^ p2) + type) * 0x9e3779b97f4a7c15ull;
 
-	return (uint32_t)(h ^ (h >> 32));
+	return (uint32_t)(h >> 32);
 }
 
 /* Which end of c sent a packet from (cid, port): 0, 1, or -1 if neither. */
@@ -430,18 +423,19 @@ static void on_rw(struct vsk_flow *fl, struct vsk_conn *c, int from, const struc
 	s->tx_cnt += h->len;
 	s->bytes += h->len;
 	s->rw_pkts++;
-	if (s->ledger_known && r->adv_known && s->adv_known) {
+	if (s->ledger_known && r->adv_known) {
 		uint32_t in_flight = s->tx_cnt - r->fwd_cnt, before = in_flight - h->len;
 
 		/* Linux caps TX credit at its own buffer too; warn when the line is crossed. */
-		if (in_flight > s->buf_alloc && before <= s->buf_alloc)
+		if (s->adv_known && in_flight > s->buf_alloc && before <= s->buf_alloc)
 			report(fl, VSK_RULE_IN_FLIGHT_OVER_OWN, c, from, false,
 			       "%u bytes in flight, own buf_alloc %u", in_flight, s->buf_alloc);
-	}
-	if (!s->stalled && vsk_conn_peer_free(c, from) == 0) {
-		s->stalled = true;
-		s->stall_since = fl->now;
-		s->stalls++;
+		/* No credit left: a zero-window stall starts (measured, not accused). */
+		if (!s->stalled && in_flight >= r->buf_alloc) {
+			s->stalled = true;
+			s->stall_since = fl->now;
+			s->stalls++;
+		}
 	}
 	if (c->type == VSK_TYPE_SEQPACKET) {
 		if (h->flags & VSK_FLAG_SEQ_EOM)
