@@ -77,4 +77,5 @@ vsockdump -r "$T/cap.pcap" --json "port $R or port $C" >"$T/json"
 ok $? "--json names the same: rst with zero credit, shutdown flags 3 as [rcv, send]"
 
 [ "$failed" = 0 ] || keep "$T/cap.pcap" "$T/text" "$T"/*.err
+cap_clean cap
 finish

@@ -52,4 +52,5 @@ ok $? "vsockdump --json and tcpdump -v agree on every frame of the live capture"
 diag "$T/agree"
 
 [ "$failed" = 0 ] || keep "$T"/live.* "$T"/*.txt "$T"/*.json "$T"/*.err
+cap_clean live
 finish

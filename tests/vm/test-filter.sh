@@ -82,4 +82,6 @@ ok $((rc + $?)) "the payload of port $A recovered from the filtered capture equa
 diag "$T/recover.err"
 
 [ "$failed" = 0 ] || keep "$T"/*.pcap "$T"/*.json "$T"/*.err
+cap_clean all
+cap_clean filtered
 finish

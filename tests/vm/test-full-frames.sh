@@ -35,4 +35,5 @@ rc=$?
 cmp -s "$T/payload" "$T/recovered"
 ok $((rc + $?)) "payload recovered from the capture equals the 1 MiB sent"
 diag "$T/recover.err"
+cap_clean live
 finish
