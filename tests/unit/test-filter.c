@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vsk/decode.h"
+#include "vsk/encode.h"
 #include "vsk/error.h"
 #include "vsk/filter.h"
 #include "vsk/proto.h"
@@ -27,12 +28,6 @@ struct fr {
 	size_t wirelen;   /* 0: the whole frame */
 };
 
-static void put_le(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* A stream RW from 3:1024 to 2:5000 with 10 payload bytes: tests change what they need. */
 static struct fr base(const char *name)
 {
@@ -48,30 +43,23 @@ static struct fr base(const char *name)
 static size_t build(const struct fr *f, uint8_t *buf, size_t size)
 {
 	size_t n = VSK_MON_HDR_LEN + f->mon_len + f->payload;
-	uint8_t *h = buf + VSK_MON_HDR_LEN;
+	struct vsk_mon_hdr m = {
+		.src_cid = f->src_cid, .dst_cid = f->dst_cid, .src_port = f->src_port,
+		.dst_port = f->dst_port, .op = f->mon_op, .transport = f->transport,
+		.len = f->mon_len,
+	};
+	struct vsk_virtio_hdr h = {
+		.src_cid = f->src_cid, .dst_cid = f->dst_cid,
+		.src_port = f->src_port, .dst_port = f->dst_port, .len = f->len, .type = f->type,
+		.op = f->op, .flags = f->flags, .buf_alloc = 65536, .fwd_cnt = 0,
+	};
 
 	if (n > size)
 		abort();
 	memset(buf, 0, n);
-	put_le(buf + VSK_MON_OFF_SRC_CID, f->src_cid, 8);
-	put_le(buf + VSK_MON_OFF_DST_CID, f->dst_cid, 8);
-	put_le(buf + VSK_MON_OFF_SRC_PORT, f->src_port, 4);
-	put_le(buf + VSK_MON_OFF_DST_PORT, f->dst_port, 4);
-	put_le(buf + VSK_MON_OFF_OP, f->mon_op, 2);
-	put_le(buf + VSK_MON_OFF_TRANSPORT, f->transport, 2);
-	put_le(buf + VSK_MON_OFF_LEN, f->mon_len, 2);
-	if (f->transport == VSK_TRANSPORT_VIRTIO && f->mon_len >= VSK_VIRTIO_HDR_LEN) {
-		put_le(h + VSK_HDR_OFF_SRC_CID, f->src_cid, 8);
-		put_le(h + VSK_HDR_OFF_DST_CID, f->dst_cid, 8);
-		put_le(h + VSK_HDR_OFF_SRC_PORT, f->src_port, 4);
-		put_le(h + VSK_HDR_OFF_DST_PORT, f->dst_port, 4);
-		put_le(h + VSK_HDR_OFF_LEN, f->len, 4);
-		put_le(h + VSK_HDR_OFF_TYPE, f->type, 2);
-		put_le(h + VSK_HDR_OFF_OP, f->op, 2);
-		put_le(h + VSK_HDR_OFF_FLAGS, f->flags, 4);
-		put_le(h + VSK_HDR_OFF_BUF_ALLOC, 65536, 4);
-		put_le(h + VSK_HDR_OFF_FWD_CNT, 0, 4);
-	}
+	vsk_encode_mon(buf, &m);
+	if (f->transport == VSK_TRANSPORT_VIRTIO && f->mon_len >= VSK_VIRTIO_HDR_LEN)
+		vsk_encode_virtio(buf + VSK_MON_HDR_LEN, &h);
 	for (size_t i = VSK_MON_HDR_LEN + f->mon_len; i < n; i++)
 		buf[i] = (uint8_t)i;
 	return n;
