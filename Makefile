@@ -18,9 +18,13 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 LIBVSK   := $(B)/libvsk.a
 DEF_DEPS := lib/vsock.def $(wildcard lib/vsk/*.h)
 
-DUMP_SRC := $(wildcard vsockdump/*.c)
-DUMP_OBJ := $(DUMP_SRC:%.c=$(B)/obj/%.o)
-TOOLS    := $(B)/vsockdump
+# Tools: every folder vsock*/ with a main.c is one, built from all its .c files and
+# libvsk.a; NAME_CFLAGS and NAME_LIBS add what it needs beyond that.
+TOOL_NAMES := $(patsubst %/main.c,%,$(wildcard vsock*/main.c))
+TOOLS      := $(TOOL_NAMES:%=$(B)/%)
+vsockdump_LIBS := $(PCAP_LIBS)
+vsockss_CFLAGS := $(shell pkg-config --cflags libnl-3.0 2>/dev/null)
+vsockss_LIBS   := $(shell pkg-config --libs libnl-3.0 ncursesw 2>/dev/null)
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -36,14 +40,19 @@ all: $(TOOLS) $(UNIT_BIN) $(HELPERS) $(FUZZ_REPLAY)
 
 $(B)/obj/%.o: %.c $(DEF_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
 
 $(LIBVSK): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/vsockdump: $(DUMP_OBJ) $(LIBVSK)
-	$(CC) $(ALL_CFLAGS) -o $@ $(DUMP_OBJ) $(LIBVSK) $(PCAP_LIBS)
+define TOOL_template
+$(1)_OBJ := $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard $(1)/*.c))
+$(B)/obj/$(1)/%.o: EXTRA_CFLAGS := $$($(1)_CFLAGS)
+$(B)/$(1): $$($(1)_OBJ) $(LIBVSK)
+	$$(CC) $$(ALL_CFLAGS) -o $$@ $$($(1)_OBJ) $(LIBVSK) $$($(1)_LIBS)
+endef
+$(foreach t,$(TOOL_NAMES),$(eval $(call TOOL_template,$(t))))
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBVSK)
 	@mkdir -p $(dir $@)
@@ -95,16 +104,20 @@ bench: deps all
 	bench/run.sh
 
 lint:
-	mandoc -Tlint man/*.8
+	mandoc -Tlint man/*.[18]
 
 install: $(TOOLS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8
+	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for m in man/*.[18]; do \
+		s=$${m##*.}; install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; \
+	done
 
 uninstall:
 	rm -f $(TOOLS:$(B)/%=$(DESTDIR)$(PREFIX)/bin/%) \
-	      $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man8/%,$(wildcard man/*.8))
+	      $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man8/%,$(wildcard man/*.8)) \
+	      $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man1/%,$(wildcard man/*.1))
 
 clean:
 	rm -rf $(B)

@@ -3,7 +3,8 @@
 # root, otherwise through sudo, otherwise prints the exact apt-get line and fails.
 set -u
 pkgs=(build-essential libpcap-dev tcpdump tshark mandoc python3 clang libclang-rt-14-dev time
-	qemu-system-x86 busybox-static cpio kmod iproute2 socat ncat xz-utils zstd)
+	qemu-system-x86 busybox-static cpio kmod iproute2 socat ncat xz-utils zstd
+	pkg-config libnl-3-dev libncurses-dev tmux)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
