@@ -14,19 +14,8 @@
 #include "vsk/proto.h"
 #include "tap.h"
 
-/* A frame described by its fields; build() lays it out as vsockmon + virtio bytes. */
-struct fr {
-	const char *name;
-	uint64_t src_cid, dst_cid;
-	uint32_t src_port, dst_port;
-	uint16_t mon_op, transport, mon_len;
-	uint32_t len;
-	uint16_t type, op;
-	uint32_t flags;
-	size_t payload;   /* bytes after the transport header */
-	size_t caplen;    /* 0: the whole frame */
-	size_t wirelen;   /* 0: the whole frame */
-};
+#include "frame.h"
+
 
 /* A stream RW from 3:1024 to 2:5000 with 10 payload bytes: tests change what they need. */
 static struct fr base(const char *name)
@@ -40,30 +29,6 @@ static struct fr base(const char *name)
 	return f;
 }
 
-static size_t build(const struct fr *f, uint8_t *buf, size_t size)
-{
-	size_t n = VSK_MON_HDR_LEN + f->mon_len + f->payload;
-	struct vsk_mon_hdr m = {
-		.src_cid = f->src_cid, .dst_cid = f->dst_cid, .src_port = f->src_port,
-		.dst_port = f->dst_port, .op = f->mon_op, .transport = f->transport,
-		.len = f->mon_len,
-	};
-	struct vsk_virtio_hdr h = {
-		.src_cid = f->src_cid, .dst_cid = f->dst_cid,
-		.src_port = f->src_port, .dst_port = f->dst_port, .len = f->len, .type = f->type,
-		.op = f->op, .flags = f->flags, .buf_alloc = 65536, .fwd_cnt = 0,
-	};
-
-	if (n > size)
-		abort();
-	memset(buf, 0, n);
-	vsk_encode_mon(buf, &m);
-	if (f->transport == VSK_TRANSPORT_VIRTIO && f->mon_len >= VSK_VIRTIO_HDR_LEN)
-		vsk_encode_virtio(buf + VSK_MON_HDR_LEN, &h);
-	for (size_t i = VSK_MON_HDR_LEN + f->mon_len; i < n; i++)
-		buf[i] = (uint8_t)i;
-	return n;
-}
 
 /* expr for a TAP line: control and non-ASCII bytes as \xHH (a newline would end it). */
 static const char *show(const char *s, size_t len)
