@@ -30,6 +30,10 @@ static const struct vsk_name sock_state_rows[] = {
 #define VSK_SOCK_STATE(num, ID, name, ss) {num, name, ss, "", sizeof(name) - 1, sizeof(ss) - 1},
 #include "vsock.def"
 };
+static const struct vsk_name sock_type_rows[] = {
+#define VSK_SOCK_TYPE(num, ID, name, ss) {num, name, ss, "", sizeof(name) - 1, sizeof(ss) - 1},
+#include "vsock.def"
+};
 static const struct vsk_name feature_rows[] = {
 #define VSK_FEATURE(bit, ID, name, note) {bit, name, #ID, note, sizeof(name) - 1, sizeof(#ID) - 1},
 #include "vsock.def"
@@ -45,6 +49,7 @@ const struct vsk_table vsk_tab_mon_op = {"vsockmon op", mon_op_rows, N(mon_op_ro
 const struct vsk_table vsk_tab_transport = {"transport", transport_rows, N(transport_rows)};
 const struct vsk_table vsk_tab_cid = {"cid", cid_rows, N(cid_rows)};
 const struct vsk_table vsk_tab_sock_state = {"state", sock_state_rows, N(sock_state_rows)};
+const struct vsk_table vsk_tab_sock_type = {"socket type", sock_type_rows, N(sock_type_rows)};
 const struct vsk_table vsk_tab_feature = {"feature", feature_rows, N(feature_rows)};
 const struct vsk_table vsk_tab_problem = {"problem", problem_rows, N(problem_rows)};
 

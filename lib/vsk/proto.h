@@ -33,6 +33,10 @@ enum vsk_sock_state {
 #define VSK_SOCK_STATE(num, ID, name, ss) VSK_SOCK_STATE_##ID = num,
 #include "../vsock.def"
 };
+enum vsk_sock_type {
+#define VSK_SOCK_TYPE(num, ID, name, ss) VSK_SOCK_TYPE_##ID = num,
+#include "../vsock.def"
+};
 enum vsk_feature {
 #define VSK_FEATURE(bit, ID, name, note) VSK_FEATURE_##ID = bit,
 #include "../vsock.def"
@@ -71,6 +75,7 @@ extern const struct vsk_table vsk_tab_mon_op;     /* af_vsockmon ops; label = up
 extern const struct vsk_table vsk_tab_transport;  /* af_vsockmon transports */
 extern const struct vsk_table vsk_tab_cid;        /* well-known CIDs */
 extern const struct vsk_table vsk_tab_sock_state; /* vsock_diag states; label = ss name */
+extern const struct vsk_table vsk_tab_sock_type;  /* vsock_diag types; label = netid */
 extern const struct vsk_table vsk_tab_feature;    /* feature bits; num = bit number */
 extern const struct vsk_table vsk_tab_problem;    /* decoder problems; label = text */
 

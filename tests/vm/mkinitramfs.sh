@@ -19,7 +19,7 @@ root=$(cd "$here/../.." && pwd) || exit 1
 B=${VSK_BUILD:-$root/build}
 
 # Reference tools, found on the host (tests/deps.sh installs their packages).
-TOOLS=(bash tcpdump ip ss socat ncat kmod python3)
+TOOLS=(bash tcpdump ip ss socat ncat kmod python3 tmux)
 # Python modules the guest scripts may import (tests/golden/tcpdump-agree.py and the VM
 # tests' own helpers); only these and what they pull in are copied.
 PY_MODULES=json,re,datetime,_strptime,struct,hashlib,os,sys,subprocess,argparse,time,collections,binascii,zlib,signal,select,errno,io,math
@@ -83,6 +83,18 @@ while read -r l; do
 	add "$l" "$(readlink -f "$l")"
 done < <(ldd "${elves[@]}" 2>/dev/null |
 	sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' | LC_ALL=C sort -u)
+
+# tmux (the live-view test) and the curses programs it runs need the terminfo entries of
+# tmux's terminal (tmux-256color by default, "screen" for older ones); Debian keeps them in
+# /lib/terminfo (ncurses-base).
+for f in /lib/terminfo/t/tmux-256color /lib/terminfo/s/screen /lib/terminfo/s/screen-256color \
+	/lib/terminfo/d/dumb; do
+	[ -f "$f" ] || die "$f missing (Debian package ncurses-base)"
+	add "/usr$f" "$f"
+done
+# tmux refuses to start without a UTF-8 locale; it tries C.UTF-8 itself (libc-bin).
+[ -f /usr/lib/locale/C.utf8/LC_CTYPE ] || die "/usr/lib/locale/C.utf8 missing (Debian package libc-bin)"
+while read -r f; do add "$f" "$f"; done < <(find /usr/lib/locale/C.utf8 -type f)
 
 add /init "$here/init"
 files=("${!src[@]}")
