@@ -21,8 +21,8 @@ dump=$!
 wait_for 10 grep -q 'listening on' "$T/dump.err" || fail "vsockdump did not start"
 cat "$T/dump.err"
 
-say "1. a listener on port 1234 that answers in capitals: socat VSOCK-LISTEN:1234 SYSTEM:'tr a-z A-Z'"
-timeout 30 socat VSOCK-LISTEN:1234 SYSTEM:'tr a-z A-Z' 2>"$T/server.err" &
+say "1. a listener on port 1234 that answers in capitals: vsockcat -l -c 'tr a-z A-Z' 1234"
+timeout 30 vsockcat -l -c 'tr a-z A-Z' 1234 </dev/null 2>"$T/server.err" &
 srv=$!
 wait_for 10 sh -c "ss --vsock -l -n | grep -q ':1234 '" || fail "the listener did not come up"
 ss --vsock -l -n
@@ -33,19 +33,19 @@ say "2. a client sends three lines, answered one by one, then half-closes (SHUTD
 		echo "$line"
 		sleep 0.4
 	done
-} | timeout 30 socat - VSOCK-CONNECT:1:1234 >"$T/answer" 2>"$T/client.err" || fail "client failed"
+} | timeout 30 vsockcat local 1234 >"$T/answer" 2>"$T/client.err" || fail "client failed"
 wait_pid "$srv" 10
 sed 's/^/   client got: /' "$T/answer"
 
 say "3. a connection to port 4321, where nobody listens: refused with an RST"
-timeout 10 socat -u /dev/null VSOCK-CONNECT:1:4321 2>&1 | sed 's/^/   /'
+timeout 10 vsockcat local 4321 </dev/null 2>&1 | sed 's/^/   /'
 
 say "4. a bulk transfer: 128 KiB to port 1235, credit updates flowing back"
 head -c $((128 << 10)) /dev/urandom >"$T/bulk"
-timeout 30 socat -u VSOCK-LISTEN:1235 OPEN:/dev/null 2>/dev/null &
+timeout 30 vsockcat -l --recv-only 1235 </dev/null >/dev/null 2>&1 &
 srv=$!
 wait_for 10 sh -c "ss --vsock -l -n | grep -q ':1235 '" || fail "the bulk listener did not come up"
-timeout 30 socat -u FILE:"$T/bulk" VSOCK-CONNECT:1:1235 || fail "bulk client failed"
+timeout 30 vsockcat local 1235 <"$T/bulk" || fail "bulk client failed"
 wait_pid "$srv" 10
 # The closing side waits for the peer's RST; let the last frames show.
 wait_for 10 sh -c "! ss --vsock -a -n | grep -q ':1235 '"
