@@ -6,27 +6,20 @@
 #include "vsk/error.h"
 #include "vsk/proto.h"
 
-/* Netlink and sock_diag are host byte order: read through the cursor's bounds check,
- * then copy the bytes as they are. */
+/* Netlink and sock_diag are host byte order: bytes copied as they are, bounds-checked. */
 static uint32_t ne32(struct vsk_cursor *c)
 {
-	uint32_t v = 0;
-	size_t at = c->off;
+	uint32_t v;
 
-	vsk_cur_skip(c, sizeof(v));
-	if (!c->short_)
-		memcpy(&v, c->p + at, sizeof(v));
+	vsk_cur_copy(c, &v, sizeof(v));
 	return v;
 }
 
 static uint16_t ne16(struct vsk_cursor *c)
 {
-	uint16_t v = 0;
-	size_t at = c->off;
+	uint16_t v;
 
-	vsk_cur_skip(c, sizeof(v));
-	if (!c->short_)
-		memcpy(&v, c->p + at, sizeof(v));
+	vsk_cur_copy(c, &v, sizeof(v));
 	return v;
 }
 

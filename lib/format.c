@@ -209,20 +209,6 @@ static char *w_flags(char *w, const struct vsk_virtio_hdr *h)
 	return w;
 }
 
-void vsk_format_problems(uint32_t problems, struct vsk_sbuf *out)
-{
-	bool first = true;
-
-	for (size_t i = 0; i < vsk_tab_problem.n; i++) {
-		if (!(problems & (1u << vsk_tab_problem.v[i].num)))
-			continue;
-		if (!first)
-			PUTS(out, ", ");
-		vsk_sbuf_puts(out, vsk_tab_problem.v[i].name);
-		first = false;
-	}
-}
-
 /* Problems the text line shows with details; the rest by name. */
 static void put_problems(struct vsk_sbuf *b, const struct vsk_pkt *pkt, int verbose)
 {

@@ -115,18 +115,3 @@ void vsk_sbuf_putu(struct vsk_sbuf *b, unsigned long long v)
 	b->len = (size_t)(vsk_digits_write(b->p + b->len, v) - b->p);
 	b->p[b->len] = 0;
 }
-
-void vsk_sbuf_putx(struct vsk_sbuf *b, unsigned long long v)
-{
-	static const char hex[] = "0123456789abcdef";
-	char tmp[20];
-	size_t i = sizeof(tmp);
-
-	do {
-		tmp[--i] = hex[v & 15];
-		v >>= 4;
-	} while (v);
-	tmp[--i] = 'x';
-	tmp[--i] = '0';
-	vsk_sbuf_put(b, tmp + i, sizeof(tmp) - i);
-}

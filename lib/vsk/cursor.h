@@ -47,6 +47,19 @@ static inline uint16_t vsk_cur_le16(struct vsk_cursor *c) { return (uint16_t)vsk
 static inline uint32_t vsk_cur_le32(struct vsk_cursor *c) { return (uint32_t)vsk_cur_le(c, 4); }
 static inline uint64_t vsk_cur_le64(struct vsk_cursor *c) { return vsk_cur_le(c, 8); }
 
+/* Copies n bytes as they are (host byte order, for netlink): zeros and short_ when they
+ * are not there. */
+static inline void vsk_cur_copy(struct vsk_cursor *c, void *dst, size_t n)
+{
+	if (c->short_ || c->len - c->off < n) {
+		c->short_ = true;
+		memset(dst, 0, n);
+		return;
+	}
+	memcpy(dst, c->p + c->off, n);
+	c->off += n;
+}
+
 /* Skips n bytes (sets short_ if they are not there). */
 static inline void vsk_cur_skip(struct vsk_cursor *c, size_t n)
 {

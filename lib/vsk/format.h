@@ -60,7 +60,5 @@ void vsk_format_ts(struct vsk_fmt *f, const struct timeval *ts, struct vsk_sbuf 
 void vsk_format_json(struct vsk_fmt *f, const struct vsk_pkt *pkt, int err,
 		     const struct timeval *ts, struct vsk_sbuf *out);
 
-/* Appends ", "-separated names of the problem bits in `problems`. */
-void vsk_format_problems(uint32_t problems, struct vsk_sbuf *out);
 
 #endif

@@ -33,12 +33,11 @@ static inline void vsk_sbuf_puts(struct vsk_sbuf *b, const char *s) { vsk_sbuf_p
 
 static inline void vsk_sbuf_putc(struct vsk_sbuf *b, char c) { vsk_sbuf_put(b, &c, 1); }
 
-/* Decimal and hex without printf (the per-packet path is hot). */
+/* Decimal without printf (the per-packet path is hot). */
 extern const char vsk_digits2[201]; /* "000102...99" */
 void vsk_sbuf_putu(struct vsk_sbuf *b, unsigned long long v);
 
 /* Writes v in decimal at w (at most 20 bytes, no NUL); returns the end. */
 char *vsk_digits_write(char *w, unsigned long long v);
-void vsk_sbuf_putx(struct vsk_sbuf *b, unsigned long long v); /* "0x" then lowercase hex */
 
 #endif
