@@ -22,6 +22,10 @@ DEF_DEPS := lib/vsock.def $(wildcard lib/vsk/*.h)
 # libvsk.a; NAME_CFLAGS and NAME_LIBS add what it needs beyond that.
 TOOL_NAMES := $(patsubst %/main.c,%,$(wildcard vsock*/main.c))
 TOOLS      := $(TOOL_NAMES:%=$(B)/%)
+# conformance/ builds the tool vsock-conformance (man/vsock-conformance.1).
+ifneq ($(wildcard conformance/main.c),)
+TOOLS      += $(B)/vsock-conformance
+endif
 vsockdump_LIBS := $(PCAP_LIBS)
 vsockss_CFLAGS := $(shell pkg-config --cflags libnl-3.0 2>/dev/null)
 vsockss_LIBS   := $(shell pkg-config --libs libnl-3.0 ncursesw 2>/dev/null)
@@ -34,9 +38,14 @@ FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/replay-%)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/fuzz-%)
 
+# Parts with build rules of their own (dissector/build.mk: the Wireshark plugin) add their
+# targets to PARTS_ALL and their files to PARTS_INSTALL.
+PARTS_ALL :=
+include $(wildcard */build.mk)
+
 .PHONY: all check demo demo-file deps test fuzz asan install uninstall clean lint bench
 
-all: $(TOOLS) $(UNIT_BIN) $(HELPERS) $(FUZZ_REPLAY)
+all: $(TOOLS) $(UNIT_BIN) $(HELPERS) $(FUZZ_REPLAY) $(PARTS_ALL)
 
 $(B)/obj/%.o: %.c $(DEF_DEPS)
 	@mkdir -p $(dir $@)
@@ -54,6 +63,11 @@ $(B)/$(1): $$($(1)_OBJ) $(LIBVSK)
 endef
 $(foreach t,$(TOOL_NAMES),$(eval $(call TOOL_template,$(t))))
 
+# conformance/: every .c but the targets' own tests; libpcap writes --capture files.
+CONF_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard conformance/*.c))
+$(B)/vsock-conformance: $(CONF_OBJ) $(LIBVSK)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CONF_OBJ) $(LIBVSK) $(PCAP_LIBS)
+
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBVSK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBVSK) $(PCAP_LIBS)
@@ -63,14 +77,18 @@ $(B)/tests/mkcap: $(B)/obj/tests/mkcap.o $(LIBVSK)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBVSK) $(PCAP_LIBS)
 
 # Fuzz targets: a replay main for make check (any compiler), libFuzzer binaries for make fuzz.
-$(B)/fuzz/replay-%: fuzz/fuzz-%.c fuzz/replay.c $(LIBVSK)
+# fuzz_NAME_SRC lists sources beyond lib/ that fuzz-NAME.c needs (e.g. conformance/ files).
+.SECONDEXPANSION:
+$(B)/fuzz/replay-%: fuzz/fuzz-%.c fuzz/replay.c $(LIBVSK) $$(fuzz_$$*_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ fuzz/fuzz-$*.c fuzz/replay.c $(LIBVSK) $(PCAP_LIBS)
+	$(CC) $(ALL_CFLAGS) -Iconformance -o $@ fuzz/fuzz-$*.c fuzz/replay.c $(fuzz_$*_SRC) \
+		$(LIBVSK) $(PCAP_LIBS)
 
-$(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(LIB_SRC) $(DEF_DEPS)
+$(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(LIB_SRC) $(DEF_DEPS) $$(fuzz_$$*_SRC)
 	@mkdir -p $(dir $@)
-	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -fsanitize=fuzzer,address,undefined \
-		-o $@ fuzz/fuzz-$*.c $(LIB_SRC) $(PCAP_LIBS)
+	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -Ilib -Iconformance \
+		-fsanitize=fuzzer,address,undefined \
+		-o $@ fuzz/fuzz-$*.c $(fuzz_$*_SRC) $(LIB_SRC) $(PCAP_LIBS)
 
 FUZZ_SECONDS ?= 60
 fuzz: deps $(FUZZ_BIN)

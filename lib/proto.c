@@ -117,6 +117,8 @@ const char *vsk_strerror(int code)
 	case VSK_E_NOMEM: return "out of memory";
 	case VSK_E_SYNTAX: return "syntax error";
 	case VSK_E_RANGE: return "number out of range";
+	case VSK_E_RING: return "virtqueue rule broken";
+	case VSK_E_FULL: return "virtqueue full";
 	}
 	return "unknown error";
 }

@@ -9,6 +9,8 @@ enum vsk_err {
 	VSK_E_NOMEM = -2,  /* out of memory */
 	VSK_E_SYNTAX = -3, /* bad filter expression (details in the error struct) */
 	VSK_E_RANGE = -4,  /* number out of range */
+	VSK_E_RING = -5,   /* the other side of a virtqueue broke a ring rule (lib/vsk/vring.h) */
+	VSK_E_FULL = -6,   /* no free descriptors in the virtqueue */
 };
 
 /* A static English string for a code above (never NULL). */
