@@ -110,8 +110,9 @@ size_t vsk_vq_dev_read(const struct vsk_vq_dev *q, const struct vsk_vq_chain *c,
 		       uint64_t off, void *dst, size_t len);
 size_t vsk_vq_dev_write(const struct vsk_vq_dev *q, const struct vsk_vq_chain *c,
 			uint64_t off, const void *src, size_t len);
-/* Give a chain back: used element {head, len} then used->idx++ (release).  0 or
- * VSK_E_RING (RING_ADDR if the used ring is no longer mapped). */
+/* Give a chain back: used element {head, len} then used->idx++ (release).  0,
+ * VSK_E_RING (RING_ADDR if the used ring is no longer mapped), or VSK_E_RANGE if head is
+ * not below num (a caller bug: the ring is left as it was). */
 int vsk_vq_dev_push(struct vsk_vq_dev *q, uint16_t head, uint32_t len);
 /* True if the driver asked for no interrupt (VRING_AVAIL_F_NO_INTERRUPT). */
 bool vsk_vq_dev_no_interrupt(const struct vsk_vq_dev *q);
@@ -134,7 +135,9 @@ struct vsk_vq_drv {
 
 /* Lay out an empty queue at a (zeroing desc, avail and used) and build the free list.
  * indirect_base: guest memory for indirect tables (see above), 0 for none; features as for
- * the device role.  0, VSK_E_NOMEM, or VSK_E_RING (QUEUE_SIZE, RING_ADDR). */
+ * the device role, but not enforced: a test driver may put indirect descriptors in a queue
+ * that did not negotiate them, to see the device refuse them.  0, VSK_E_NOMEM, or
+ * VSK_E_RING (QUEUE_SIZE, RING_ADDR; also when the indirect area is outside memory). */
 int vsk_vq_drv_init(struct vsk_vq_drv *q, const struct vsk_mem *mem,
 		    const struct vsk_vq_addr *a, uint64_t indirect_base, uint64_t features);
 void vsk_vq_drv_fini(struct vsk_vq_drv *q);
