@@ -8,7 +8,8 @@
  * What vhost-vsock is and is not (drivers/vhost/vsock.c):
  *   - it has two vhost queues, rx (0) and tx (1), in the guest's numbering; the event queue
  *     (2) belongs to the VMM (QEMU's vhost-vsock-common writes TRANSPORT_RESET into it after
- *     a migration), so the kernel never touches it;
+ *     a migration), so the kernel never touches it and this target plays the VMM there
+ *     (vh_transport_reset);
  *   - ring addresses (VHOST_SET_VRING_ADDR) are addresses of this process, not guest
  *     addresses: without an IOTLB, vhost checks them with access_ok() and reads the rings
  *     through them (vhost.c, vhost_vring_set_addr and vq_access_ok); only descriptor buffer
@@ -49,7 +50,13 @@ struct vh {
 	uint8_t *mem;
 	uint64_t gpa, size;
 	uint64_t offered;          /* VHOST_GET_FEATURES as the kernel said it */
+	uint64_t acked;            /* what set_features gave it */
 	struct vsk_vq_addr vq[3];
+	bool vq_set[3];
+	/* The event queue, device side, as the VMM (this target) sees it; see reset_device. */
+	struct vsk_mem_flat flat;
+	struct vsk_vq_dev evq;
+	bool evq_ready, event_signal;
 	int app[VH_MAX_APP];       /* fd, or -1 for a free handle */
 	int app_type[VH_MAX_APP];  /* SOCK_STREAM or SOCK_SEQPACKET */
 };
@@ -126,15 +133,58 @@ static void vh_free(struct vh *v)
 	free(v);
 }
 
-static int vh_open(struct cf_target *t, const char *opts, void *mem, uint64_t gpa,
-		   uint64_t size, char *err, size_t errlen)
+/* A new vhost-vsock device owned by this process, with our memory and the guest CID:
+ * 0, or -errno with err set. */
+static int dev_bringup(struct vh *v, uint64_t cid, char *err, size_t errlen)
 {
-	struct vh *v;
 	struct {
 		struct vhost_memory m;
 		struct vhost_memory_region r[1];
 	} table;
-	uint64_t cid = t->guest_cid;
+	int e;
+
+	v->fd = open(VH_DEV, O_RDWR | O_CLOEXEC);
+	if (v->fd < 0) {
+		e = errno;
+		open_error(err, errlen, VH_DEV, e, UINT64_MAX);
+		return -e;
+	}
+	/* The owner's memory is what vhost reads and writes: this process. */
+	if (ioctl(v->fd, VHOST_SET_OWNER) < 0) {
+		e = errno;
+		open_error(err, errlen, "VHOST_SET_OWNER", e, UINT64_MAX);
+		return -e;
+	}
+	if (ioctl(v->fd, VHOST_GET_FEATURES, &v->offered) < 0) {
+		e = errno;
+		open_error(err, errlen, "VHOST_GET_FEATURES", e, UINT64_MAX);
+		return -e;
+	}
+	/* One region: guest addresses gpa .. gpa + size are mem .. mem + size here. */
+	memset(&table, 0, sizeof(table));
+	table.m.nregions = 1;
+	table.r[0].guest_phys_addr = v->gpa;
+	table.r[0].memory_size = v->size;
+	table.r[0].userspace_addr = (uint64_t)(uintptr_t)v->mem;
+	if (ioctl(v->fd, VHOST_SET_MEM_TABLE, &table.m) < 0) {
+		e = errno;
+		open_error(err, errlen, "VHOST_SET_MEM_TABLE", e, UINT64_MAX);
+		return -e;
+	}
+	/* The CID now, so that a clash is reported before any queue is set up. */
+	if (ioctl(v->fd, VHOST_VSOCK_SET_GUEST_CID, &cid) < 0) {
+		e = errno;
+		open_error(err, errlen, "VHOST_VSOCK_SET_GUEST_CID", e, cid);
+		return -e;
+	}
+	return 0;
+}
+
+static int vh_open(struct cf_target *t, const char *opts, void *mem, uint64_t gpa,
+		   uint64_t size, char *err, size_t errlen)
+{
+	struct vh *v;
+	int r;
 
 	if (opts && *opts) {
 		snprintf(err, errlen, "vhost takes no options (got '%s')", opts);
@@ -157,60 +207,21 @@ static int vh_open(struct cf_target *t, const char *opts, void *mem, uint64_t gp
 	v->mem = mem;
 	v->gpa = gpa;
 	v->size = size;
+	vsk_mem_flat_init(&v->flat, mem, gpa, size);
 
-	v->fd = open(VH_DEV, O_RDWR | O_CLOEXEC);
-	if (v->fd < 0) {
-		int e = errno;
-
-		open_error(err, errlen, VH_DEV, e, UINT64_MAX);
+	r = dev_bringup(v, t->guest_cid, err, errlen);
+	if (r < 0) {
 		vh_free(v);
-		return -e;
-	}
-	/* The owner's memory is what vhost reads and writes: this process. */
-	if (ioctl(v->fd, VHOST_SET_OWNER) < 0) {
-		int e = errno;
-
-		open_error(err, errlen, "VHOST_SET_OWNER", e, UINT64_MAX);
-		vh_free(v);
-		return -e;
-	}
-	if (ioctl(v->fd, VHOST_GET_FEATURES, &v->offered) < 0) {
-		int e = errno;
-
-		open_error(err, errlen, "VHOST_GET_FEATURES", e, UINT64_MAX);
-		vh_free(v);
-		return -e;
-	}
-	/* One region: guest addresses gpa .. gpa + size are mem .. mem + size here. */
-	memset(&table, 0, sizeof(table));
-	table.m.nregions = 1;
-	table.r[0].guest_phys_addr = gpa;
-	table.r[0].memory_size = size;
-	table.r[0].userspace_addr = (uint64_t)(uintptr_t)mem;
-	if (ioctl(v->fd, VHOST_SET_MEM_TABLE, &table.m) < 0) {
-		int e = errno;
-
-		open_error(err, errlen, "VHOST_SET_MEM_TABLE", e, UINT64_MAX);
-		vh_free(v);
-		return -e;
-	}
-	/* The CID now, so that a clash is reported before any queue is set up. */
-	if (ioctl(v->fd, VHOST_VSOCK_SET_GUEST_CID, &cid) < 0) {
-		int e = errno;
-
-		open_error(err, errlen, "VHOST_VSOCK_SET_GUEST_CID", e, cid);
-		vh_free(v);
-		return -e;
+		return r;
 	}
 	for (unsigned q = 0; q < VH_NQ; q++) {
 		v->kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		v->call[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (v->kick[q] < 0 || v->call[q] < 0) {
-			int e = errno;
-
-			open_error(err, errlen, "eventfd", e, UINT64_MAX);
+			r = -errno;
+			open_error(err, errlen, "eventfd", -r, UINT64_MAX);
 			vh_free(v);
-			return -e;
+			return r;
 		}
 	}
 	t->priv = v;
@@ -230,6 +241,7 @@ static int vh_set_features(struct cf_target *t, uint64_t features)
 		return -EINVAL;
 	if (ioctl(v->fd, VHOST_SET_FEATURES, &features) < 0)
 		return -errno;
+	v->acked = features;
 	return 0;
 }
 
@@ -242,19 +254,13 @@ static uint64_t hva(const struct vh *v, uint64_t addr, uint64_t len)
 	return (uint64_t)(uintptr_t)(v->mem + (addr - v->gpa));
 }
 
-static int vh_set_vring(struct cf_target *t, unsigned q, const struct vsk_vq_addr *a)
+/* Give the kernel queue q at v->vq[q], resuming at avail entry base. */
+static int ring_setup(struct vh *v, unsigned q, uint16_t base)
 {
-	struct vh *v = vh_of(t);
+	const struct vsk_vq_addr *a = &v->vq[q];
 	struct vhost_vring_state st;
 	struct vhost_vring_addr ad;
 	struct vhost_vring_file f;
-
-	if (q > VSK_VQ_EVENT)
-		return -EINVAL;
-	v->vq[q] = *a;
-	/* The event queue is the VMM's: kept, never given to the kernel. */
-	if (q == VSK_VQ_EVENT)
-		return 0;
 
 	memset(&ad, 0, sizeof(ad));
 	ad.index = q;
@@ -268,7 +274,7 @@ static int vh_set_vring(struct cf_target *t, unsigned q, const struct vsk_vq_add
 	st.num = a->num;
 	if (ioctl(v->fd, VHOST_SET_VRING_NUM, &st) < 0)
 		return -errno;
-	st.num = 0;     /* the driver's rings start empty: next avail entry 0 */
+	st.num = base;
 	if (ioctl(v->fd, VHOST_SET_VRING_BASE, &st) < 0)
 		return -errno;
 	if (ioctl(v->fd, VHOST_SET_VRING_ADDR, &ad) < 0)
@@ -281,6 +287,24 @@ static int vh_set_vring(struct cf_target *t, unsigned q, const struct vsk_vq_add
 	if (ioctl(v->fd, VHOST_SET_VRING_CALL, &f) < 0)
 		return -errno;
 	return 0;
+}
+
+static int vh_set_vring(struct cf_target *t, unsigned q, const struct vsk_vq_addr *a)
+{
+	struct vh *v = vh_of(t);
+
+	if (q > VSK_VQ_EVENT)
+		return -EINVAL;
+	v->vq[q] = *a;
+	v->vq_set[q] = true;
+	/* The event queue is the VMM's: kept here (transport_reset), never given to the
+	 * kernel. */
+	if (q == VSK_VQ_EVENT) {
+		v->evq_ready = false;
+		return 0;
+	}
+	/* The driver's rings start empty: next avail entry 0. */
+	return ring_setup(v, q, 0);
 }
 
 static int vh_start(struct cf_target *t)
@@ -318,6 +342,12 @@ static int vh_wait(struct cf_target *t, int timeout_ms)
 	for (unsigned q = 0; q < VH_NQ; q++) {
 		p[q].fd = v->call[q];
 		p[q].events = POLLIN;
+	}
+	/* The event queue's interrupt is ours (transport_reset): already due. */
+	if (v->event_signal) {
+		v->event_signal = false;
+		got = 1;
+		deadline = now_ms();
 	}
 	for (;;) {
 		n = poll(p, VH_NQ, left_ms(deadline));
@@ -595,12 +625,87 @@ static int vh_app_set_buffer(struct cf_target *t, int h, uint64_t size)
 	return 0;
 }
 
+/* TRANSPORT_RESET the way a VMM produces it.  The kernel has no event queue: QEMU sends
+ * the event (vhost-vsock-common, after loading a migrated VM) on a new vhost-vsock device
+ * that replaced the one on the source host.  We do the same on one kernel: stop the
+ * device and read where its rings stopped (VHOST_GET_VRING_BASE), close it (the kernel
+ * then resets every host socket connected to the guest CID: vhost_vsock_reset_orphans),
+ * bring up a new device with the same CID, features and rings resuming at those
+ * indices, and write VIRTIO_VSOCK_EVENT_TRANSPORT_RESET into the driver's event queue as
+ * QEMU does: the next buffer, which must be device-writable, 4 bytes used.  Host
+ * listeners are untouched; what the kernel does with the old connections is what the
+ * case observes. */
+static int post_event(struct vh *v, uint32_t id)
+{
+	struct vsk_vq_chain c;
+	uint8_t ev[VSK_EVENT_LEN];
+	int r;
+
+	if (!v->evq_ready) {
+		if (vsk_vq_dev_init(&v->evq, &v->flat.mem, &v->vq[VSK_VQ_EVENT], v->acked) < 0)
+			return -EFAULT;
+		v->evq_ready = true;
+	}
+	r = vsk_vq_dev_pop(&v->evq, &c);
+	if (r < 0)
+		return -EFAULT;
+	if (r == 0)
+		return -ENOBUFS;  /* QEMU: "vhost-vsock missed transport reset event" */
+	for (unsigned i = 0; i < sizeof(ev); i++)
+		ev[i] = (uint8_t)(id >> (8 * i));
+	if (c.rlen || vsk_vq_dev_write(&v->evq, &c, 0, ev, sizeof(ev)) != sizeof(ev)) {
+		/* QEMU drops such a buffer without using it; we give it back empty. */
+		vsk_vq_dev_push(&v->evq, c.head, 0);
+		v->event_signal = true;
+		return -EINVAL;
+	}
+	if (vsk_vq_dev_push(&v->evq, c.head, sizeof(ev)) < 0)
+		return -EFAULT;
+	if (!vsk_vq_dev_no_interrupt(&v->evq))
+		v->event_signal = true;
+	return 0;
+}
+
 static int vh_transport_reset(struct cf_target *t)
 {
-	snprintf(t->why, sizeof(t->why),
-		 "vhost-vsock has no event queue: TRANSPORT_RESET comes from the VMM"
-		 " (QEMU, after a migration), never from the kernel");
-	return -ENOTSUP;
+	struct vh *v = vh_of(t);
+	struct vhost_vring_state st;
+	uint16_t base[VH_NQ];
+	uint64_t cid = t->guest_cid;
+	char err[128];
+	int off = 0, on = 1, r;
+
+	if (!v->vq_set[VSK_VQ_EVENT]) {
+		snprintf(t->why, sizeof(t->why), "the driver set up no event queue");
+		return -ENOTSUP;
+	}
+	if (ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &off) < 0)
+		return -errno;
+	for (unsigned q = 0; q < VH_NQ; q++) {
+		st.index = q;
+		st.num = 0;
+		if (ioctl(v->fd, VHOST_GET_VRING_BASE, &st) < 0)
+			return -errno;
+		base[q] = (uint16_t)st.num;
+	}
+	close_fd(&v->fd);
+	r = dev_bringup(v, cid, err, sizeof(err));
+	if (r < 0) {
+		snprintf(t->why, sizeof(t->why), "new device: %s", err);
+		return r;
+	}
+	if (ioctl(v->fd, VHOST_SET_FEATURES, &v->acked) < 0)
+		return -errno;
+	for (unsigned q = 0; q < VH_NQ; q++) {
+		if (!v->vq_set[q])
+			continue;
+		r = ring_setup(v, q, base[q]);
+		if (r < 0)
+			return r;
+	}
+	if (ioctl(v->fd, VHOST_VSOCK_SET_RUNNING, &on) < 0)
+		return -errno;
+	return post_event(v, VSK_EVENT_TRANSPORT_RESET);
 }
 
 const struct cf_target_ops cf_target_vhost = {
