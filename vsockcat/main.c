@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vsk/number.h"
 #include "vsk/proto.h"
 #include "vsockcat.h"
 
@@ -28,48 +29,16 @@ static void __attribute__((noreturn)) usage(int status)
 	exit(status);
 }
 
-/* strtonum in the manner of OpenBSD: the whole string, in [min, max]. */
-static unsigned long long num(const char *s, unsigned long long min,
-			      unsigned long long max, const char *what)
+/* A number, or with a K, M or G suffix (powers of 1024) a size; usage error otherwise. */
+static uint64_t size_arg(const char *s, uint64_t min, uint64_t max, const char *what)
 {
-	char *end;
-	unsigned long long v;
+	char e[160];
+	uint64_t v;
+	int rc = vsk_number_parse((const uint8_t *)s, strlen(s), min, max, VSK_NUM_SIZE, &v);
 
-	errno = 0;
-	if (*s == '-' || *s == '+' || *s == ' ')
-		errx(EXIT_USAGE, "%s '%s': out of range", what, s);
-	v = strtoull(s, &end, 0);
-	if (end == s || *end)
-		errx(EXIT_USAGE, "%s '%s': not a number", what, s);
-	if (errno == ERANGE || v < min || v > max)
-		errx(EXIT_USAGE, "%s '%s': out of range", what, s);
+	if (rc)
+		errx(EXIT_USAGE, "%s", vsk_number_error(e, sizeof(e), rc, what, s, min, max));
 	return v;
-}
-
-/* A size with an optional K, M or G suffix (powers of 1024). */
-static unsigned long long size_arg(const char *s, unsigned long long min,
-				   unsigned long long max, const char *what)
-{
-	char tmp[32];
-	size_t n = strlen(s);
-	unsigned shift = 0;
-
-	if (n > 0 && n < sizeof(tmp) && strchr("KkMmGg", s[n - 1])) {
-		shift = strchr("Kk", s[n - 1]) ? 10 : strchr("Mm", s[n - 1]) ? 20 : 30;
-		char *end;
-		unsigned long long v;
-
-		memcpy(tmp, s, n - 1);
-		tmp[n - 1] = 0;
-		errno = 0;
-		v = strtoull(tmp, &end, 10);
-		if (end == tmp || *end || *tmp == '-' || *tmp == '+' || *tmp == ' ')
-			errx(EXIT_USAGE, "%s '%s': not a number", what, s);
-		if (errno == ERANGE || v > (max >> shift) || (v << shift) < min)
-			errx(EXIT_USAGE, "%s '%s': out of range", what, s);
-		return v << shift;
-	}
-	return num(s, min, max, what);
 }
 
 static double secs(const char *s, const char *what)
@@ -93,7 +62,7 @@ static uint32_t cid_arg(const char *s, const char *what)
 
 	if (r)
 		return r->num;
-	return (uint32_t)num(s, 0, UINT32_MAX, what);
+	return (uint32_t)size_arg(s, 0, UINT32_MAX, what);
 }
 
 /* CIDS: comma-separated CIDs or ranges A-B, e.g. "local,3-10". */
@@ -201,7 +170,7 @@ static void parse(struct opts *o, int argc, char **argv)
 			else
 				errx(EXIT_USAGE, "--framing '%s': not line or len", optarg);
 			break;
-		case O_MAXCONNS: o->max_conns = (unsigned)num(optarg, 1, 1024, "--max-conns"); break;
+		case O_MAXCONNS: o->max_conns = (unsigned)size_arg(optarg, 1, 1024, "--max-conns"); break;
 		case O_MSGSIZE: o->msg_size = size_arg(optarg, 1, 16 << 20, "--msg-size"); break;
 		case O_NOSHUT: o->no_shutdown = true; break;
 		case O_RECORD: o->record_size = size_arg(optarg, 1, 16 << 20, "--record-size"); break;
@@ -209,7 +178,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		case O_SENDONLY: o->send_only = true; break;
 		case O_SEQPACKET: o->seqpacket = true; break;
 		case O_SRCPORT:
-			o->src_port = (uint32_t)num(optarg, 0, UINT32_MAX, "--source-port");
+			o->src_port = (uint32_t)size_arg(optarg, 0, UINT32_MAX, "--source-port");
 			o->src_port_set = true;
 			break;
 		case O_TOHOST: o->to_host = true; break;
@@ -250,15 +219,15 @@ static void parse(struct opts *o, int argc, char **argv)
 
 			if (!lo)
 				err(1, "strndup");
-			o->port = (uint32_t)num(lo, 0, UINT32_MAX, "port");
-			o->port_hi = (uint32_t)num(dash + 1, 0, UINT32_MAX, "port");
+			o->port = (uint32_t)size_arg(lo, 0, UINT32_MAX, "port");
+			o->port_hi = (uint32_t)size_arg(dash + 1, 0, UINT32_MAX, "port");
 			free(lo);
 			if (!o->zero)
 				errx(EXIT_USAGE, "port range '%s' needs -z", p);
 			if (o->port_hi < o->port)
 				errx(EXIT_USAGE, "port range '%s': empty", p);
 		} else {
-			o->port = o->port_hi = (uint32_t)num(p, 0, UINT32_MAX, "port");
+			o->port = o->port_hi = (uint32_t)size_arg(p, 0, UINT32_MAX, "port");
 		}
 	}
 

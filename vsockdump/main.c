@@ -20,6 +20,7 @@
 #include "vsk/error.h"
 #include "vsk/filter.h"
 #include "vsk/format.h"
+#include "vsk/number.h"
 #include "vsk/report.h"
 
 #define VERSION "0.1"
@@ -103,17 +104,14 @@ static void __attribute__((noreturn)) usage(void)
 }
 
 /* A number in [min, max] or a usage error naming the option and the value. */
-static long long number(const char *arg, long long min, long long max, const char *what)
+static uint64_t number(const char *arg, uint64_t min, uint64_t max, const char *what)
 {
-	char *end;
-	long long v;
+	char e[160];
+	uint64_t v;
+	int rc = vsk_number_parse((const uint8_t *)arg, strlen(arg), min, max, 0, &v);
 
-	errno = 0;
-	v = strtoll(arg, &end, 0);
-	if (errno || end == arg || *end != '\0')
-		errx(2, "%s '%s': not a number", what, arg);
-	if (v < min || v > max)
-		errx(2, "%s '%s': out of range %lld..%lld", what, arg, min, max);
+	if (rc)
+		errx(2, "%s", vsk_number_error(e, sizeof(e), rc, what, arg, min, max));
 	return v;
 }
 
