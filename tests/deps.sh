@@ -4,7 +4,7 @@
 set -u
 pkgs=(build-essential libpcap-dev tcpdump tshark mandoc python3 clang libclang-rt-14-dev time
 	qemu-system-x86 busybox-static cpio kmod iproute2 socat ncat xz-utils zstd
-	pkg-config libnl-3-dev libncurses-dev tmux)
+	pkg-config libnl-3-dev libncurses-dev tmux libwireshark-dev libglib2.0-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
