@@ -13,15 +13,22 @@ WS_PLUGINDIR ?= $(shell pkg-config --variable=plugindir $(WS_PKG) 2>/dev/null)
 
 DIS_B      := $(B)/dissector
 DIS_SO     := $(DIS_B)/plugins/$(WS_VERSION)/epan/vsockkit.so
-DIS_SRC    := $(wildcard dissector/*.c)
+DIS_SRC    := $(filter-out dissector/rulecaps.c,$(wildcard dissector/*.c))
 DIS_OBJ    := $(DIS_SRC:%.c=$(DIS_B)/obj/%.o)
 DIS_LIBOBJ := $(LIB_SRC:%.c=$(DIS_B)/obj/%.o)
 DIS_LIBA   := $(DIS_B)/libvsk-pic.a
 DIS_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib -fPIC -fvisibility=hidden
 
+# rulecaps: one capture per flow rule for tests/cli/dissector.sh (needs no Wireshark).
+DIS_RULECAPS := $(DIS_B)/rulecaps
+PARTS_ALL += $(DIS_RULECAPS)
 ifneq ($(WS_VERSION),)
 PARTS_ALL += $(DIS_SO)
 endif
+
+$(DIS_RULECAPS): dissector/rulecaps.c $(LIBVSK)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBVSK) $(PCAP_LIBS)
 
 $(DIS_B)/obj/lib/%.o: lib/%.c $(DEF_DEPS)
 	@mkdir -p $(dir $@)
