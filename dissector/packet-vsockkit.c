@@ -370,10 +370,22 @@ static int dissect_vsockkit(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 	top = proto_tree_add_item(tree, proto_vsockkit, tvb, 0, -1, ENC_NA);
 	vt = proto_item_add_subtree(top, ett_vsockkit);
 
+	for (int p = 0; p < VSK_PROB__COUNT; p++) {
+		if (!vsk_pkt_has(&pkt, (enum vsk_problem)p))
+			continue;
+		if (tree) {
+			proto_item *pi = proto_tree_add_string(vt, hf_problem, tvb, 0, 0,
+							       vsk_tab_problem.v[p].name);
+
+			proto_item_set_generated(pi);
+			expert_add_info(pinfo, pi, &ei_problem[p]);
+		} else {
+			expert_add_info(pinfo, top, &ei_problem[p]);
+		}
+	}
 	if (err) {
 		/* Shorter than the af_vsockmon_hdr: nothing to show but the problem. */
-		expert_add_info(pinfo, top, &ei_problem[VSK_PROB_HDR_SHORT]);
-		if (fa && tree)
+		if (fa)
 			an_tree(vt, pinfo, tvb, fa);
 		return (int)caplen;
 	}
@@ -412,19 +424,6 @@ static int dissect_vsockkit(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
 		proto_item_set_hidden(hi);
 		hi = proto_tree_add_uint(vt, hf_port, tvb, 0, 0, pinfo->destport);
 		proto_item_set_hidden(hi);
-	}
-	for (int p = 0; p < VSK_PROB__COUNT; p++) {
-		if (!vsk_pkt_has(&pkt, (enum vsk_problem)p))
-			continue;
-		if (tree) {
-			proto_item *pi = proto_tree_add_string(vt, hf_problem, tvb, 0, 0,
-							       vsk_tab_problem.v[p].name);
-
-			proto_item_set_generated(pi);
-			expert_add_info(pinfo, pi, &ei_problem[p]);
-		} else {
-			expert_add_info(pinfo, top, &ei_problem[p]);
-		}
 	}
 	if (fa && fa->conn)
 		proto_item_set_generated(proto_tree_add_uint(vt, hf_stream, tvb, 0, 0,
