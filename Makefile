@@ -72,6 +72,13 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBVSK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBVSK) $(PCAP_LIBS)
 
+# test-device also links the device model it tests.
+$(B)/tests/test-device: $(B)/obj/tests/unit/test-device.o $(B)/obj/conformance/device.o $(LIBVSK)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PCAP_LIBS)
+$(B)/obj/conformance/device.o $(B)/obj/tests/unit/test-device.o: conformance/device.h \
+	conformance/mutations.def
+
 $(B)/tests/mkcap: $(B)/obj/tests/mkcap.o $(LIBVSK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBVSK) $(PCAP_LIBS)
