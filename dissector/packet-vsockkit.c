@@ -234,7 +234,9 @@ static void an_tree(proto_tree *tree, packet_info *pinfo, tvbuff_t *tvb,
 		if (fa->peer_free >= 0)
 			proto_item_set_generated(
 				proto_tree_add_int64(t, hf_an_free, tvb, 0, 0, fa->peer_free));
-		proto_item_set_generated(proto_tree_add_boolean(t, hf_an_stall, tvb, 0, 0, fa->stalled));
+		/* Only when true: `vsockkit.analysis.stall` alone then filters stalled frames. */
+		if (fa->stalled)
+			proto_item_set_generated(proto_tree_add_boolean(t, hf_an_stall, tvb, 0, 0, TRUE));
 	}
 	for (unsigned i = 0; i < fa->nfind; i++) {
 		const struct finding *f = &fa->find[i];
@@ -278,7 +280,8 @@ static void handoff_payload(tvbuff_t *next, packet_info *pinfo, proto_tree *tree
 	if (!pref_heur_first &&
 	    dissector_try_heuristic(heur_list, next, pinfo, tree, &hdtbl_entry, NULL))
 		return;
-	call_dissector(data_handle, next, pinfo, tree);
+	/* Unclaimed: vsockkit.payload already shows the bytes (the data dissector would add a
+	 * hex dump of every payload to tshark -V, and the cost with it). */
 }
 
 /* ---- the dissector ------------------------------------------------------------------ */
@@ -816,7 +819,7 @@ void vsockkit_register(void)
 			       NULL, 0, "buf_alloc - (tx_cnt - fwd_cnt) for data from this end "
 			       "(Socket Device: Buffer Space Management)", HFILL}},
 		{&hf_an_stall, {"Stalled", PFX ".analysis.stall", FT_BOOLEAN, BASE_NONE, NULL, 0,
-				"The receiver has no free space for this end", HFILL}},
+				"The receiver has no free space left for this end (present only then)", HFILL}},
 		{&hf_an_violation, {"Violation", PFX ".analysis.violation", FT_STRING, BASE_NONE,
 				    NULL, 0, "A flow rule broken (rule name)", HFILL}},
 		{&hf_an_rule_stream, {"About stream", PFX ".analysis.violation.stream", FT_UINT32,

@@ -88,9 +88,13 @@ ts -r "$F" -T fields -E separator=, -e vsockkit.stream -e vsockkit.analysis.conn
 	[ "$(sed -n 10p "$T/an")" = "0,1,0,0,262144,closed" ]
 ok $? "analysis fields: stream, connection, direction, bytes in flight, receiver free space, state" ||
 	diag <"$T/an"
-ts -r "$F" -Y 'vsockkit.analysis.violation || vsockkit.analysis.stall == 1' >"$T/o" 2>&1
+ts -r "$F" -Y 'vsockkit.analysis.violation || vsockkit.analysis.stall' >"$T/o" 2>&1
 [ ! -s "$T/o" ]
 ok $? "the fixture is clean: no violation, no stall" || diag <"$T/o"
+ts -r "$T/rules/rw_over_credit.clean.pcap" -Y vsockkit.analysis.stall -T fields -e frame.number \
+	-e vsockkit.analysis.peer_free >"$T/o" 2>&1
+[ "$(cat "$T/o")" = "$(printf '4\t0')" ]
+ok $? "stall: the RW that fills a 1000-byte window exactly (frame 4, free space 0)" || diag <"$T/o"
 # Stable re-dissection: two passes (-2) show what one pass shows.
 ts -r "$T/catalog.pcap" -T fields -e vsockkit.analysis.violation -e vsockkit.analysis.in_flight \
 	-e vsockkit.stream >"$T/one" 2>&1
@@ -164,9 +168,9 @@ ts -r "$T/http.pcap" -d 'vsockkit.port==8080,http' -T fields -e http.request.met
 [ "$(cat "$T/o")" = "$(printf 'GET\t/x')" ] && [ ! -s "$T/err" ]
 ok $? "Decode As: -d vsockkit.port==8080,http decodes the payload as HTTP" ||
 	{ diag <"$T/o"; diag <"$T/err"; }
-ts -r "$T/http.pcap" -T fields -e http.request.method -e data.len >"$T/o" 2>&1
-[ "$(cat "$T/o")" = "$(printf '\t29')" ]
-ok $? "without Decode As the payload is data" || diag <"$T/o"
+ts -r "$T/http.pcap" -T fields -e http.request.method -e vsockkit.payload >"$T/o" 2>&1
+[ "$(cat "$T/o")" = "$(printf '\t474554202f7820485454502f312e310d0a486f73743a20766d0d0a0d0a')" ]
+ok $? "without Decode As the payload stays vsockkit.payload" || diag <"$T/o"
 ts -r "$T/hybrid.pcap" -T fields -e vsockkit.hybrid.line -e vsockkit.hybrid.port >"$T/o" 2>&1
 ts -r "$T/hybrid-ok.pcap" -T fields -e vsockkit.hybrid.line -e vsockkit.hybrid.port >>"$T/o" 2>&1
 [ "$(cat "$T/o")" = "$(printf '0\t1234\n1\t1073741824')" ]
