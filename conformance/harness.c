@@ -516,6 +516,12 @@ static struct cf_pkt *trace_add(struct cf_harness *h, const struct vsk_virtio_hd
 	return p;
 }
 
+void cf_mark_seen(struct cf_harness *h)
+{
+	for (size_t i = 0; i < h->ntrace; i++)
+		h->trace[i].seen = true;
+}
+
 size_t cf_trace(const struct cf_harness *h, const struct cf_pkt **pkts)
 {
 	*pkts = h->trace;
@@ -1252,11 +1258,10 @@ struct cf_conn *cf_connect_ex(struct cf_harness *h, uint16_t type, uint32_t buf_
 		cf_app_err(h, lh, "application listen");
 		return NULL;
 	}
-	if (app_buffer && (e = h->t.ops->app_set_buffer(&h->t, lh, app_buffer)) < 0 &&
-	    e != -ENOTSUP) {
-		cf_app_err(h, e, "application set_buffer");
-		return NULL;
-	}
+	/* A listener's buffer is inherited by its connections (Linux); a target that sets
+	 * it only on connections gets it after the accept. */
+	if (app_buffer && h->t.ops->app_set_buffer(&h->t, lh, app_buffer) == 0)
+		app_buffer = 0;
 	if (!(c = cf_conn_new(h, type, port, buf_alloc)))
 		return NULL;
 	c->app_listener = lh;
@@ -1287,6 +1292,15 @@ struct cf_conn *cf_connect_ex(struct cf_harness *h, uint16_t type, uint32_t buf_
 		return NULL;
 	}
 	c->app = a;
+	if (app_buffer) {
+		if ((e = h->t.ops->app_set_buffer(&h->t, a, app_buffer)) < 0) {
+			cf_app_err(h, e, "application set_buffer");
+			return NULL;
+		}
+		/* the device tells us its new buf_alloc (or the next packet will) */
+		if (cf_settle(h) < 0)
+			return NULL;
+	}
 	return c;
 }
 

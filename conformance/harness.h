@@ -170,6 +170,8 @@ struct cf_match {
 bool cf_match_pred(const struct cf_pkt *p, const void *arg);
 const struct cf_pkt *cf_expect_op(struct cf_harness *h, int64_t its_port, int64_t our_port,
 				  int op, int timeout_ms);
+/* Marks every packet received so far as seen: later expectations match only newer ones. */
+void cf_mark_seen(struct cf_harness *h);
 /* Every packet of the trace (both ways), in order. */
 size_t cf_trace(const struct cf_harness *h, const struct cf_pkt **pkts);
 /* TRANSPORT_RESET and other events received on the event queue. */

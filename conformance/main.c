@@ -1,0 +1,474 @@
+/* vsock-conformance - the virtio-vsock conformance suite: plays the guest driver against a
+ * device implementation (--target) and checks what it puts in the virtqueues, case by case,
+ * against the virtio spec's Socket Device section.  TAP on stdout, a JSON report with
+ * --json, every packet as a LINKTYPE_VSOCK pcap with --capture.
+ *
+ * Every case runs in a child process with a fresh target: a case that hangs is killed at
+ * its timeout (and fails with "timeout"), a case that crashes fails with the signal, and
+ * no case sees another's state.  Options are parsed into one struct here, numbers through
+ * a range-checked parser, as in vsockcat. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <pcap/pcap.h>
+
+#include <vsk/proto.h>
+
+#include "cases.h"
+#include "device.h"
+#include "harness.h"
+#include "target.h"
+
+#define EXIT_USAGE  2
+#define DEF_TIMEOUT 5000
+#define GRACE_MS    3000    /* beyond its timeout before a case's process is killed */
+
+static const char usage_text[] =
+	"usage: vsock-conformance [-hlv] [--capture file] [--cid cid] [--json file]\n"
+	"\t[--layout layout] [--list-mutations] [--only cases] [--skip cases]\n"
+	"\t[--target model[=mutation,...]|vhost] [--timeout ms]\n";
+
+static void __attribute__((noreturn)) usage(int status)
+{
+	fputs(usage_text, status ? stderr : stdout);
+	exit(status);
+}
+
+static const struct cf_target_ops *const targets[] = {&cf_target_model, &cf_target_vhost};
+
+struct opts {
+	const struct cf_target_ops *target;
+	const char *target_arg;
+	uint64_t cid;
+	int timeout_ms;          /* 0: each case's default */
+	struct cf_layout layout;
+	const char *layout_str;
+	const char *capture, *json;
+	const char *only, *skip;
+	bool list, list_mutations, verbose;
+};
+
+static unsigned long long num(const char *s, unsigned long long min, unsigned long long max,
+			      const char *what)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	if (*s == '-' || *s == '+' || *s == ' ')
+		errx(EXIT_USAGE, "%s '%s': out of range", what, s);
+	v = strtoull(s, &end, 0);
+	if (end == s || *end)
+		errx(EXIT_USAGE, "%s '%s': not a number", what, s);
+	if (errno == ERANGE || v < min || v > max)
+		errx(EXIT_USAGE, "%s '%s': out of range", what, s);
+	return v;
+}
+
+static const struct cf_case *find_case(const char *tok)
+{
+	char *end;
+	unsigned long id = strtoul(tok, &end, 10);
+
+	for (size_t i = 0; i < cf_ncases; i++)
+		if ((end != tok && !*end && cf_cases[i].id == id) || !strcmp(cf_cases[i].name, tok))
+			return &cf_cases[i];
+	return NULL;
+}
+
+/* Marks the cases a comma-separated list of ids and names selects. */
+static void select_cases(const char *list, bool *sel, const char *opt)
+{
+	char *copy = strdup(list), *save = NULL;
+
+	if (!copy)
+		err(1, "strdup");
+	if (!*list)
+		errx(EXIT_USAGE, "%s '': no case named", opt);
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct cf_case *c = find_case(tok);
+
+		if (!c)
+			errx(EXIT_USAGE, "%s '%s': no such case (see --list)", opt, tok);
+		sel[c - cf_cases] = true;
+	}
+	free(copy);
+}
+
+/* model=ARG: mutation names and close_timeout=MS, checked before anything runs. */
+static void check_model_arg(const char *arg)
+{
+	char *copy = strdup(arg), *save = NULL;
+
+	if (!copy)
+		err(1, "strdup");
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (cf_mutation_find(tok) < 0 && strncmp(tok, "close_timeout=", 14))
+			errx(EXIT_USAGE, "--target model='%s': no such mutation (see "
+			     "--list-mutations)", tok);
+	free(copy);
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	enum { O_CAPTURE = 256, O_CID, O_JSON, O_LAYOUT, O_LISTMUT, O_ONLY, O_SKIP, O_TARGET,
+	       O_TIMEOUT };
+	static const struct option lo[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"list", no_argument, NULL, 'l'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"capture", required_argument, NULL, O_CAPTURE},
+		{"cid", required_argument, NULL, O_CID},
+		{"json", required_argument, NULL, O_JSON},
+		{"layout", required_argument, NULL, O_LAYOUT},
+		{"list-mutations", no_argument, NULL, O_LISTMUT},
+		{"only", required_argument, NULL, O_ONLY},
+		{"skip", required_argument, NULL, O_SKIP},
+		{"target", required_argument, NULL, O_TARGET},
+		{"timeout", required_argument, NULL, O_TIMEOUT},
+		{NULL, 0, NULL, 0},
+	};
+	const char *target = "model";
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->cid = 3;
+	o->layout_str = "one";
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":hlv", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'h': usage(0);
+		case 'l': o->list = true; break;
+		case 'v': o->verbose = true; break;
+		case O_CAPTURE: o->capture = optarg; break;
+		/* 0, 1, 2 and 0xffffffff are reserved (Socket Device: Device configuration
+		 * layout); so are CIDs above 32 bits. */
+		case O_CID: o->cid = num(optarg, 3, 0xfffffffeULL, "--cid"); break;
+		case O_JSON: o->json = optarg; break;
+		case O_LAYOUT: o->layout_str = optarg; break;
+		case O_LISTMUT: o->list_mutations = true; break;
+		case O_ONLY: o->only = optarg; break;
+		case O_SKIP: o->skip = optarg; break;
+		case O_TARGET: target = optarg; break;
+		case O_TIMEOUT: o->timeout_ms = (int)num(optarg, 10, 3600000, "--timeout"); break;
+		case ':':
+			errx(EXIT_USAGE, "option %s needs an argument", argv[optind - 1]);
+		default:
+			if (optopt)
+				errx(EXIT_USAGE, "unknown option -%c", optopt);
+			errx(EXIT_USAGE, "unknown option %s", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		errx(EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (cf_layout_parse(o->layout_str, &o->layout))
+		errx(EXIT_USAGE, "--layout '%s': not one, split or spread:N (2-16), with "
+		     "optional ,indirect", o->layout_str);
+	{
+		const char *eq = strchr(target, '=');
+		size_t n = eq ? (size_t)(eq - target) : strlen(target);
+
+		for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
+			if (strlen(targets[i]->name) == n && !strncmp(targets[i]->name, target, n))
+				o->target = targets[i];
+		if (!o->target)
+			errx(EXIT_USAGE, "--target '%s': not model or vhost", target);
+		o->target_arg = eq ? eq + 1 : NULL;
+		if (o->target == &cf_target_model && o->target_arg)
+			check_model_arg(o->target_arg);
+	}
+	if (o->list && o->list_mutations)
+		errx(EXIT_USAGE, "cannot use --list with --list-mutations");
+}
+
+/* ---- running one case ---- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int case_timeout(const struct opts *o, const struct cf_case *c)
+{
+	if (o->timeout_ms)
+		return o->timeout_ms;
+	return c->timeout_ms > DEF_TIMEOUT ? c->timeout_ms : DEF_TIMEOUT;
+}
+
+/* In the child: open the target, run the case, close. */
+static void run_child(const struct opts *o, const struct cf_case *c, struct cf_params *p,
+		      struct cf_result *r, int timeout_ms)
+{
+	struct cf_harness *h;
+
+	if (c->rx_layout)
+		cf_layout_parse(c->rx_layout, &p->rx);
+	if (c->tx_layout)
+		cf_layout_parse(c->tx_layout, &p->tx);
+	if (c->rx_buf)
+		p->rx_buf = c->rx_buf;
+	(void)o;
+	h = cf_open(p, r, timeout_ms);
+	if (!h)
+		return;
+	c->run(h);
+	cf_close(h);
+}
+
+static void run_case(const struct opts *o, const struct cf_case *c, struct cf_params *p,
+		     struct cf_result *r)
+{
+	int timeout_ms = case_timeout(o, c), pfd[2], status;
+	int64_t start = now_ms(), kill_at = start + timeout_ms + GRACE_MS;
+	struct cf_params cp = *p;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	fflush(NULL);
+	if (pipe(pfd) < 0 || (pid = fork()) < 0)
+		err(1, "cannot start case %s", c->name);
+	if (pid == 0) {
+		close(pfd[0]);
+		signal(SIGPIPE, SIG_IGN);
+		run_child(o, c, &cp, r, timeout_ms);
+		_exit(0);   /* closing pfd[1] tells the parent */
+	}
+	close(pfd[1]);
+	for (;;) {
+		struct pollfd pf = {pfd[0], POLLIN, 0};
+		int64_t left = kill_at - now_ms();
+		char b;
+
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			memset(r, 0, sizeof(*r));
+			r->verdict = CF_FAIL;
+			snprintf(r->rule, sizeof(r->rule), "timeout");
+			snprintf(r->reason, sizeof(r->reason), "timeout: the case did not end "
+				 "within %d ms (killed)", timeout_ms + GRACE_MS);
+			break;
+		}
+		if (poll(&pf, 1, (int)left) > 0 && read(pfd[0], &b, 1) <= 0)
+			break;
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
+		r->verdict = CF_FAIL;
+		snprintf(r->rule, sizeof(r->rule), "crash");
+		snprintf(r->reason, sizeof(r->reason), "the case's process died of signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	}
+	r->seconds = (double)(now_ms() - start) / 1000;
+}
+
+/* ---- output ---- */
+
+static void tap_comment(const char *key, const char *text)
+{
+	if (text && *text)
+		printf("#   %s: %s\n", key, text);
+}
+
+static void tap_case(const struct opts *o, unsigned n, const struct cf_case *c,
+		     const struct cf_result *r)
+{
+	/* n/a is "ok" with a comment that is not the TAP SKIP directive: a suite that could
+	 * not run a case must not look skipped to CI. */
+	if (r->verdict == CF_NA)
+		printf("ok %u - %s # %s; n/a: %s\n", n, c->name, c->clause, r->reason);
+	else
+		printf("%s %u - %s # %s\n", r->verdict == CF_FAIL ? "not ok" : "ok", n, c->name,
+		       c->clause);
+	if (r->verdict == CF_FAIL) {
+		tap_comment("rule", r->rule);
+		tap_comment("failure", r->reason);
+		tap_comment("required", r->required);
+	}
+	tap_comment("observed", r->observed);
+	for (unsigned i = 0; i < r->nviol; i++)
+		printf("#   flow rule %s (%s): %s\n", r->viol[i].rule, r->viol[i].who,
+		       r->viol[i].detail);
+	if (r->verdict == CF_FAIL || o->verbose) {
+		for (unsigned i = 0; i < r->nevidence; i++) {
+			if (i == 24 && r->nevidence_dropped)
+				printf("#   ... %u packets ...\n", r->nevidence_dropped);
+			printf("#   %s\n", r->evidence[i]);
+		}
+	}
+	fflush(stdout);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void json_report(FILE *f, const struct opts *o, const struct cf_case *const *run,
+			const struct cf_result *res, size_t n, const unsigned *count, double secs)
+{
+	char lay[48];
+
+	fprintf(f, "{\"tool\":\"vsock-conformance\",\"target\":");
+	json_str(f, o->target->name);
+	fprintf(f, ",\"target_arg\":");
+	if (o->target_arg)
+		json_str(f, o->target_arg);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"guest_cid\":%" PRIu64 ",\"layout\":", o->cid);
+	json_str(f, cf_layout_str(&o->layout, lay, sizeof(lay)));
+	fprintf(f, ",\"seconds\":%.3f,\"summary\":{\"pass\":%u,\"fail\":%u,\"n/a\":%u},"
+		"\"cases\":[", secs, count[CF_PASS], count[CF_FAIL], count[CF_NA]);
+	for (size_t i = 0; i < n; i++) {
+		const struct cf_result *r = &res[i];
+
+		fprintf(f, "%s\n{\"id\":%u,\"name\":", i ? "," : "", run[i]->id);
+		json_str(f, run[i]->name);
+		fputs(",\"group\":", f);
+		json_str(f, run[i]->group);
+		fputs(",\"clause\":", f);
+		json_str(f, run[i]->clause);
+		fputs(",\"verdict\":", f);
+		json_str(f, cf_verdict_names[r->verdict]);
+		fputs(",\"rule\":", f);
+		json_str(f, r->rule);
+		fputs(",\"reason\":", f);
+		json_str(f, r->reason);
+		fputs(",\"required\":", f);
+		json_str(f, r->required);
+		fputs(",\"observed\":", f);
+		json_str(f, r->observed);
+		fprintf(f, ",\"seconds\":%.3f,\"evidence\":[", r->seconds);
+		for (unsigned k = 0; k < r->nevidence; k++) {
+			if (k)
+				fputc(',', f);
+			json_str(f, r->evidence[k]);
+		}
+		fprintf(f, "],\"evidence_dropped\":%u,\"violations\":[", r->nevidence_dropped);
+		for (unsigned k = 0; k < r->nviol; k++) {
+			fprintf(f, "%s{\"rule\":", k ? "," : "");
+			json_str(f, r->viol[k].rule);
+			fputs(",\"by\":", f);
+			json_str(f, r->viol[k].who);
+			fputs(",\"detail\":", f);
+			json_str(f, r->viol[k].detail);
+			fputc('}', f);
+		}
+		fputs("]}", f);
+	}
+	fputs("\n]}\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct cf_params p = {0};
+	bool only[256] = {0}, skip[256] = {0};
+	const struct cf_case *run[256];
+	struct cf_result *res, *shared;
+	unsigned count[3] = {0};
+	pcap_t *dead = NULL;
+	pcap_dumper_t *dumper = NULL;
+	FILE *jf = NULL;
+	size_t n = 0;
+	int64_t t0;
+
+	parse(argc, argv, &o);
+	if (o.list) {
+		for (size_t i = 0; i < cf_ncases; i++)
+			printf("%-3u %-28s %-10s %s\n", cf_cases[i].id, cf_cases[i].name,
+			       cf_cases[i].group, cf_cases[i].clause);
+		return 0;
+	}
+	if (o.list_mutations) {
+		for (int i = 0; i < CF_MUT__COUNT; i++)
+			printf("%s\t%s\t%s\n", cf_mutations[i].name, cf_mutations[i].caught_by,
+			       cf_mutations[i].text);
+		return 0;
+	}
+	if (o.only)
+		select_cases(o.only, only, "--only");
+	if (o.skip)
+		select_cases(o.skip, skip, "--skip");
+	for (size_t i = 0; i < cf_ncases && i < 256; i++)
+		if ((!o.only || only[i]) && !skip[i])
+			run[n++] = &cf_cases[i];
+
+	if (o.json && !(jf = fopen(o.json, "w")))
+		err(1, "%s", o.json);
+	if (o.capture) {
+		if (!(dead = pcap_open_dead(VSK_LINKTYPE_VSOCK, VSK_DEFAULT_SNAPLEN)))
+			errx(1, "%s: pcap_open_dead failed", o.capture);
+		if (!(dumper = pcap_dump_open(dead, o.capture)))
+			errx(1, "%s", pcap_geterr(dead));
+		pcap_dump_flush(dumper);
+	}
+	res = calloc(n ? n : 1, sizeof(*res));
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		      -1, 0);
+	if (!res || shared == MAP_FAILED)
+		err(1, "memory");
+
+	p.ops = o.target;
+	p.target_arg = o.target_arg;
+	p.guest_cid = o.cid;
+	p.rx = p.tx = o.layout;
+	p.rx_buf = 4096;
+	p.dumper = dumper;
+
+	t0 = now_ms();
+	printf("1..%zu\n", n);
+	for (size_t i = 0; i < n; i++) {
+		int to = case_timeout(&o, run[i]);
+
+		p.answer_ms = to / 2 < 2000 ? to / 2 : 2000;
+		p.quiet_ms = to / 10 < 200 ? to / 10 : 200;
+		run_case(&o, run[i], &p, shared);
+		res[i] = *shared;
+		count[res[i].verdict]++;
+		tap_case(&o, (unsigned)i + 1, run[i], &res[i]);
+	}
+	printf("# %zu cases on target %s%s%s: %u pass, %u fail, %u n/a (%.1f s)\n", n,
+	       o.target->name, o.target_arg ? "=" : "", o.target_arg ? o.target_arg : "",
+	       count[CF_PASS], count[CF_FAIL], count[CF_NA], (double)(now_ms() - t0) / 1000);
+	if (dumper) {
+		if (pcap_dump_flush(dumper) != 0)
+			errx(1, "%s: write failed", o.capture);
+		pcap_dump_close(dumper);
+		pcap_close(dead);
+	}
+	if (jf) {
+		json_report(jf, &o, run, res, n, count, (double)(now_ms() - t0) / 1000);
+		if (fclose(jf) != 0)
+			err(1, "%s", o.json);
+	}
+	free(res);
+	return count[CF_FAIL] ? 1 : 0;
+}
