@@ -27,6 +27,7 @@ ifneq ($(wildcard conformance/main.c),)
 TOOLS      += $(B)/vsock-conformance
 endif
 vsockdump_LIBS := $(PCAP_LIBS)
+vsockdev_LIBS  := $(PCAP_LIBS)
 vsockss_CFLAGS := $(shell pkg-config --cflags libnl-3.0 2>/dev/null)
 vsockss_LIBS   := $(shell pkg-config --libs libnl-3.0 ncursesw 2>/dev/null)
 
@@ -37,6 +38,7 @@ HELPERS  := $(B)/tests/mkcap
 FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/replay-%)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/fuzz-%)
+fuzz_vdev_SRC := conformance/device.c
 
 # Parts with build rules of their own (dissector/build.mk: the Wireshark plugin) add their
 # targets to PARTS_ALL and their files to PARTS_INSTALL.

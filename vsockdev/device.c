@@ -1,0 +1,603 @@
+/* device.c - the virtio-vsock device (virtio spec: Socket Device) over the two rings QEMU
+ * hands a vhost-user backend (rx 0, tx 1; QEMU keeps the event queue), and the connection
+ * layer between the guest's packets and the host programs' UNIX sockets (hybrid.c).
+ *
+ * Rings: lib/vring.c, device role, over guest memory (mem.c).  A broken ring rule stops
+ * the queue with the rule logged; nothing the driver writes can crash us.
+ *
+ * Connections (Socket Device: Device Operation), keyed by (host port, guest port):
+ *   - guest REQUEST to host port P: hybrid.c dials UDSPATH_P; RESPONSE if a program is
+ *     listening there, RST if not.  Host program on UDSPATH: "CONNECT P" becomes our
+ *     REQUEST from a fresh host port; the guest's RESPONSE becomes "OK <host port>".
+ *   - Buffer Space Management: we advertise buf_alloc VD_BUF_ALLOC and fwd_cnt = bytes
+ *     written to the host program; an RW beyond that credit is answered by RST.  We send
+ *     RW only within the guest's credit.  A CREDIT_UPDATE goes out when the guest's view of
+ *     our free space drops below VSK_MAX_PKT_BUF_SIZE (as Linux does) or on CREDIT_REQUEST.
+ *   - Stream Sockets: the guest's SHUTDOWN SEND becomes shutdown(SHUT_WR) once its bytes
+ *     are written; the host program's EOF becomes SHUTDOWN SEND once its bytes are sent.
+ *     When both directions are done we send SHUTDOWN(RCV|SEND) and wait for the guest's
+ *     RST (VD_CLOSE_MS, then our RST); the guest's own full SHUTDOWN is answered by RST.
+ *     Packets for unknown connections get RST, RST never does. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vsk/encode.h"
+#include "vsk/error.h"
+#include "vsockdev.h"
+
+#define VD_CONNECT_MS 5000   /* a REQUEST to the guest without an answer */
+#define VD_CLOSE_MS   4000   /* our full SHUTDOWN without the guest's RST */
+#define SHUT_BOTH (VSK_FLAG_SHUTDOWN_RCV | VSK_FLAG_SHUTDOWN_SEND)
+
+static const char *const qname[2] = { "rx", "tx" };
+
+/* ---- connections ---- */
+
+struct vd_conn *vd_conn_new(struct vd *vd, uint32_t local_port, uint32_t peer_port)
+{
+	struct vd_conn *c;
+
+	if (vd->nconn >= VD_MAX_CONNS || !(c = calloc(1, sizeof(*c))))
+		return NULL;
+	c->local_port = local_port;
+	c->peer_port = peer_port;
+	c->fd = -1;
+	vd->conn[vd->nconn++] = c;
+	return c;
+}
+
+struct vd_conn *vd_conn_find(struct vd *vd, uint32_t local_port, uint32_t peer_port)
+{
+	for (unsigned i = 0; i < vd->nconn; i++) {
+		struct vd_conn *c = vd->conn[i];
+
+		if (c->state != VD_HANDSHAKE && c->local_port == local_port &&
+		    c->peer_port == peer_port)
+			return c;
+	}
+	return NULL;
+}
+
+void vd_conn_free(struct vd *vd, struct vd_conn *c)
+{
+	for (unsigned i = 0; i < vd->nconn; i++) {
+		if (vd->conn[i] != c)
+			continue;
+		vd->conn[i] = vd->conn[--vd->nconn];
+		break;
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->state != VD_HANDSHAKE)
+		vd_log(vd, 1, "connection %u:%u closed (host port %u): %u bytes to the guest, "
+		       "%u from it", (unsigned)vd->cid, c->peer_port, c->local_port, c->tx_cnt,
+		       c->rx_cnt);
+	free(c->g2h);
+	free(c);
+}
+
+static void close_fd(struct vd_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+void vd_conn_reset(struct vd *vd, struct vd_conn *c, const char *why)
+{
+	vd_log(vd, 1, "connection %u:%u (host port %u): reset: %s", (unsigned)vd->cid,
+	       c->peer_port, c->local_port, why);
+	/* the guest never heard of it: nothing to tell */
+	if (c->state == VD_HANDSHAKE ||
+	    (c->state == VD_CONNECTING && c->pending & VD_P_REQUEST)) {
+		vd_conn_free(vd, c);
+		return;
+	}
+	close_fd(c);
+	c->state = VD_CLOSING;
+	c->pending = VD_P_RST;
+	c->deadline = 0;
+	c->g2h_len = c->h2g_len = 0;
+}
+
+/* Bytes the guest lets us send now (Socket Device: Buffer Space Management). */
+static uint32_t peer_credit(const struct vd_conn *c)
+{
+	uint32_t in_flight = c->tx_cnt - c->peer_fwd_cnt;
+
+	return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
+}
+
+static bool can_send_data(const struct vd_conn *c)
+{
+	return c->state == VD_ESTABLISHED && c->h2g_len > 0 && !(c->our_shut & VSK_FLAG_SHUTDOWN_SEND) &&
+	       !(c->peer_shut & VSK_FLAG_SHUTDOWN_RCV) && peer_credit(c) > 0;
+}
+
+void vd_conn_update(struct vd *vd, struct vd_conn *c)
+{
+	(void)vd;
+	if (c->state != VD_ESTABLISHED)
+		return;
+	/* the guest will not read any more: what the host program sends goes nowhere */
+	if (c->peer_shut & VSK_FLAG_SHUTDOWN_RCV)
+		c->h2g_len = c->h2g_off = 0;
+	/* the guest's SHUTDOWN SEND reaches the host program after the guest's last byte */
+	if (c->peer_shut & VSK_FLAG_SHUTDOWN_SEND && c->g2h_len == 0 && !c->uds_wr_shut &&
+	    c->fd >= 0) {
+		shutdown(c->fd, SHUT_WR);
+		c->uds_wr_shut = true;
+	}
+	/* the host program's EOF reaches the guest after its last byte */
+	if (c->uds_eof && c->h2g_len == 0 && !(c->our_shut & VSK_FLAG_SHUTDOWN_SEND) &&
+	    !(c->shut_bits & VSK_FLAG_SHUTDOWN_SEND)) {
+		c->shut_bits |= VSK_FLAG_SHUTDOWN_SEND;
+		c->pending |= VD_P_SHUTDOWN;
+	}
+	/* the guest closed its socket and got all we owed the host program: RST ends it */
+	if ((c->peer_shut & SHUT_BOTH) == SHUT_BOTH && c->g2h_len == 0) {
+		close_fd(c);
+		c->state = VD_CLOSING;
+		c->pending = VD_P_RST;
+		return;
+	}
+	/* both directions done: full SHUTDOWN, then wait for the guest's RST */
+	bool guest_done = c->peer_shut & VSK_FLAG_SHUTDOWN_SEND && c->g2h_len == 0;
+	bool host_done = (c->uds_eof && c->h2g_len == 0) || c->peer_shut & VSK_FLAG_SHUTDOWN_RCV;
+
+	if (guest_done && host_done) {
+		close_fd(c);
+		c->state = VD_CLOSING;
+		c->shut_bits = SHUT_BOTH;
+		c->pending = (c->pending & VD_P_CREDIT) | VD_P_SHUTDOWN;
+		c->deadline = vd_now_ms() + VD_CLOSE_MS;
+		return;
+	}
+	/* the guest's view of our free space is low and we have read since we last said */
+	uint32_t held = c->rx_cnt - c->fwd_cnt_adv;
+
+	if (c->fwd_cnt != c->fwd_cnt_adv &&
+	    (held > VD_BUF_ALLOC || VD_BUF_ALLOC - held < VSK_MAX_PKT_BUF_SIZE))
+		c->pending |= VD_P_CREDIT;
+}
+
+static bool wants_rx(const struct vd_conn *c)
+{
+	return (c->pending & (VD_P_RST | VD_P_REQUEST | VD_P_RESPONSE | VD_P_SHUTDOWN |
+			      VD_P_CREDIT)) || can_send_data(c);
+}
+
+void vd_dev_reset_all(struct vd *vd)
+{
+	while (vd->nconn)
+		vd_conn_free(vd, vd->conn[vd->nconn - 1]);
+	vd->ctrl_len = vd->ctrl_head = 0;
+}
+
+int vd_dev_next_timer(struct vd *vd)
+{
+	uint64_t now = vd_now_ms(), best = UINT64_MAX;
+
+	for (unsigned i = 0; i < vd->nconn; i++)
+		if (vd->conn[i]->deadline && vd->conn[i]->deadline < best)
+			best = vd->conn[i]->deadline;
+	if (best == UINT64_MAX)
+		return -1;
+	return best <= now ? 0 : (int)(best - now > 60000 ? 60000 : best - now);
+}
+
+void vd_dev_timers(struct vd *vd)
+{
+	uint64_t now = vd_now_ms();
+
+	for (unsigned i = 0; i < vd->nconn; i++) {
+		struct vd_conn *c = vd->conn[i];
+
+		if (!c->deadline || c->deadline > now)
+			continue;
+		c->deadline = 0;
+		if (c->state == VD_CONNECTING) {
+			vd_conn_reset(vd, c, "the guest did not answer the REQUEST");
+		} else if (c->state == VD_CLOSING) {
+			c->pending = VD_P_RST;   /* no RST from the guest: ours ends it */
+		}
+		return;    /* the table may have changed; the rest at the next call */
+	}
+}
+
+/* ---- packets ---- */
+
+static void hdr_for(const struct vd *vd, const struct vd_conn *c, uint16_t op,
+		    struct vsk_virtio_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->src_cid = VSK_CID_HOST;
+	h->dst_cid = vd->cid;
+	h->src_port = c->local_port;
+	h->dst_port = c->peer_port;
+	h->type = VSK_TYPE_STREAM;
+	h->op = op;
+	h->buf_alloc = VD_BUF_ALLOC;
+	h->fwd_cnt = c->fwd_cnt;
+}
+
+/* An RST answering packet h, for which there is no connection. */
+static void reply_rst(struct vd *vd, const struct vsk_virtio_hdr *h)
+{
+	struct vsk_virtio_hdr r = {
+		.src_cid = VSK_CID_HOST, .dst_cid = vd->cid, .src_port = h->dst_port,
+		.dst_port = h->src_port, .type = h->type, .op = VSK_OP_RST,
+	};
+
+	if (h->op == VSK_OP_RST)
+		return;
+	if (vd->ctrl_len == VD_CTRLQ) {
+		vd->dropped++;
+		return;
+	}
+	vd->ctrlq[(vd->ctrl_head + vd->ctrl_len++) % VD_CTRLQ].h = r;
+}
+
+static void guest_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const uint8_t *payload,
+			 size_t plen)
+{
+	struct vd_conn *c;
+
+	/* Socket Device: Device Operation: the driver MUST use guest_cid as source */
+	if (h->src_cid != vd->cid) {
+		vd_log(vd, 1, "tx: packet from CID %llu, not the guest's %llu: dropped",
+		       (unsigned long long)h->src_cid, (unsigned long long)vd->cid);
+		vd->dropped++;
+		return;
+	}
+	/* only the host is reachable through this device; streams only */
+	if (h->dst_cid != VSK_CID_HOST || h->type != VSK_TYPE_STREAM) {
+		reply_rst(vd, h);
+		return;
+	}
+	c = vd_conn_find(vd, h->dst_port, h->src_port);
+	if (h->op == VSK_OP_REQUEST) {
+		if (c) {
+			vd_conn_reset(vd, c, "REQUEST on an open connection");
+			return;
+		}
+		if (vd_hybrid_dial(vd, h) < 0)
+			reply_rst(vd, h);
+		return;
+	}
+	if (!c || c->state == VD_HANDSHAKE) {
+		reply_rst(vd, h);
+		return;
+	}
+	c->peer_buf_alloc = h->buf_alloc;
+	c->peer_fwd_cnt = h->fwd_cnt;
+	switch (h->op) {
+	case VSK_OP_RESPONSE:
+		if (c->state != VD_CONNECTING || c->pending & VD_P_REQUEST) {
+			vd_conn_reset(vd, c, "RESPONSE without our REQUEST");
+			return;
+		}
+		c->state = VD_ESTABLISHED;
+		c->deadline = 0;
+		if (vd_hybrid_ok(vd, c) < 0)
+			return;
+		break;
+	case VSK_OP_RST:
+		if (c->state == VD_CONNECTING)
+			vd_log(vd, 1, "guest port %u refused host port %u", c->peer_port,
+			       c->local_port);
+		vd_conn_free(vd, c);
+		return;
+	case VSK_OP_SHUTDOWN:
+		c->peer_shut |= h->flags & SHUT_BOTH;
+		if (c->state == VD_CLOSING && (c->peer_shut & SHUT_BOTH) == SHUT_BOTH &&
+		    !(c->pending & VD_P_RST)) {
+			c->pending = VD_P_RST;
+			return;
+		}
+		break;
+	case VSK_OP_RW:
+		if (c->state != VD_ESTABLISHED || c->peer_shut & VSK_FLAG_SHUTDOWN_SEND) {
+			if (c->state != VD_CLOSING)
+				vd_conn_reset(vd, c, c->state == VD_ESTABLISHED ?
+					      "RW after the guest's SHUTDOWN SEND" :
+					      "RW before the connection was established");
+			return;
+		}
+		if (plen > VD_BUF_ALLOC - c->g2h_len) {
+			vd_conn_reset(vd, c, "RW beyond the credit we gave");
+			return;
+		}
+		if (!c->g2h && !(c->g2h = malloc(VD_BUF_ALLOC))) {
+			vd_conn_reset(vd, c, "out of memory");
+			return;
+		}
+		if (c->g2h_off + c->g2h_len + plen > VD_BUF_ALLOC) {
+			memmove(c->g2h, c->g2h + c->g2h_off, c->g2h_len);
+			c->g2h_off = 0;
+		}
+		memcpy(c->g2h + c->g2h_off + c->g2h_len, payload, plen);
+		c->g2h_len += plen;
+		c->rx_cnt += (uint32_t)plen;
+		break;
+	case VSK_OP_CREDIT_UPDATE:
+		break;
+	case VSK_OP_CREDIT_REQUEST:
+		c->pending |= VD_P_CREDIT;
+		break;
+	default:
+		vd_conn_reset(vd, c, "unknown op");
+		return;
+	}
+	vd_conn_update(vd, c);
+}
+
+static void ring_broken(struct vd *vd, unsigned q)
+{
+	struct vd_vq *v = &vd->vq[q];
+	const struct vsk_ring_rule_info *r = &vsk_ring_rules[v->q.broken];
+
+	vd_log(vd, 0, "%s queue: the driver broke ring rule %s (%s: %s): %s; queue stopped",
+	       qname[q], r->name, r->clause, r->text, v->q.detail);
+	v->stopped = true;
+}
+
+static bool ready(const struct vd_vq *v)
+{
+	return v->started && v->enabled && !v->stopped;
+}
+
+static uint8_t pkt_buf[VSK_MAX_PKT_BUF_SIZE];
+
+/* Takes every packet the guest made available on tx (while replies have room). */
+static bool tx_process(struct vd *vd)
+{
+	struct vd_vq *v = &vd->vq[VSK_VQ_TX];
+	struct vsk_vq_chain ch;
+	bool progress = false;
+	int rc;
+
+	while (ready(v) && vd->ctrl_len < VD_CTRLQ) {
+		uint8_t raw[VSK_VIRTIO_HDR_LEN];
+		struct vsk_virtio_hdr h;
+		size_t plen = 0;
+
+		if ((rc = vsk_vq_dev_pop(&v->q, &ch)) < 0) {
+			ring_broken(vd, VSK_VQ_TX);
+			break;
+		}
+		if (rc == 0)
+			break;
+		progress = true;
+		if (vsk_vq_dev_read(&v->q, &ch, 0, raw, sizeof(raw)) != sizeof(raw)) {
+			vd_log(vd, 1, "tx: chain of %llu readable bytes: no header; dropped",
+			       (unsigned long long)ch.rlen);
+			vd->dropped++;
+		} else {
+			uint8_t frame[VSK_FRAME_HDR_LEN];
+			struct vsk_pkt pkt;
+
+			/* decode the header through lib/decode.c by framing it */
+			memset(frame, 0, VSK_MON_HDR_LEN);
+			frame[VSK_MON_OFF_TRANSPORT] = VSK_TRANSPORT_VIRTIO;
+			frame[VSK_MON_OFF_LEN] = VSK_VIRTIO_HDR_LEN;
+			memcpy(frame + VSK_MON_HDR_LEN, raw, sizeof(raw));
+			vsk_decode(frame, sizeof(frame), sizeof(frame), &pkt);
+			h = pkt.hdr;
+			if (h.len > VSK_MAX_PKT_BUF_SIZE || h.len > ch.rlen - VSK_VIRTIO_HDR_LEN) {
+				vd_log(vd, 0, "tx: packet len %u beyond its %llu-byte chain or 64 KiB; "
+				       "dropped", h.len, (unsigned long long)ch.rlen);
+				vd->dropped++;
+			} else {
+				plen = vsk_vq_dev_read(&v->q, &ch, VSK_VIRTIO_HDR_LEN, pkt_buf, h.len);
+				vd->tx_pkts++;
+				vd_capture_packet(vd, &h, pkt_buf, plen);
+				guest_packet(vd, &h, pkt_buf, plen);
+			}
+		}
+		if (vsk_vq_dev_push(&v->q, ch.head, 0) < 0) {
+			ring_broken(vd, VSK_VQ_TX);
+			break;
+		}
+		v->need_call = true;
+	}
+	return progress;
+}
+
+/* Fills rx buffers with what is due: replies without a connection, then connections'
+ * control packets and data, round robin. */
+static bool rx_fill(struct vd *vd)
+{
+	struct vd_vq *v = &vd->vq[VSK_VQ_RX];
+	struct vsk_vq_chain ch;
+	bool progress = false;
+	int rc;
+
+	while (ready(v)) {
+		struct vd_conn *c = NULL;
+		struct vsk_virtio_hdr h;
+		uint8_t raw[VSK_VIRTIO_HDR_LEN];
+		const uint8_t *payload = NULL;
+		size_t plen = 0;
+
+		if (!vd->ctrl_len) {
+			for (unsigned i = 0; i < vd->nconn && !c; i++) {
+				unsigned k = (vd->rr + i) % vd->nconn;
+
+				if (wants_rx(vd->conn[k])) {
+					c = vd->conn[k];
+					vd->rr = (k + 1) % vd->nconn;
+				}
+			}
+			if (!c)
+				break;
+		}
+		if (!vsk_vq_dev_pending(&v->q))
+			break;
+		if ((rc = vsk_vq_dev_pop(&v->q, &ch)) < 0) {
+			ring_broken(vd, VSK_VQ_RX);
+			break;
+		}
+		if (rc == 0)
+			break;
+		progress = true;
+		if (ch.wlen < VSK_VIRTIO_HDR_LEN) {
+			vd_log(vd, 1, "rx: buffer of %llu writable bytes: returned unused",
+			       (unsigned long long)ch.wlen);
+			if (vsk_vq_dev_push(&v->q, ch.head, 0) < 0) {
+				ring_broken(vd, VSK_VQ_RX);
+				break;
+			}
+			v->need_call = true;
+			continue;
+		}
+		if (!c) {
+			h = vd->ctrlq[vd->ctrl_head].h;
+			vd->ctrl_head = (vd->ctrl_head + 1) % VD_CTRLQ;
+			vd->ctrl_len--;
+		} else if (c->pending & VD_P_RST) {
+			hdr_for(vd, c, VSK_OP_RST, &h);
+		} else if (c->pending & VD_P_REQUEST) {
+			hdr_for(vd, c, VSK_OP_REQUEST, &h);
+			c->pending &= ~(unsigned)VD_P_REQUEST;
+		} else if (c->pending & VD_P_RESPONSE) {
+			hdr_for(vd, c, VSK_OP_RESPONSE, &h);
+			c->pending &= ~(unsigned)VD_P_RESPONSE;
+		} else if (can_send_data(c)) {
+			uint64_t room = ch.wlen - VSK_VIRTIO_HDR_LEN;
+
+			plen = c->h2g_len;
+			if (plen > peer_credit(c))
+				plen = peer_credit(c);
+			if (plen > room)
+				plen = (size_t)room;
+			if (plen > VSK_MAX_PKT_BUF_SIZE)
+				plen = VSK_MAX_PKT_BUF_SIZE;
+			hdr_for(vd, c, VSK_OP_RW, &h);
+			h.len = (uint32_t)plen;
+			payload = c->h2g + c->h2g_off;
+		} else if (c->pending & VD_P_SHUTDOWN) {
+			hdr_for(vd, c, VSK_OP_SHUTDOWN, &h);
+			h.flags = c->shut_bits;
+			c->our_shut |= c->shut_bits;
+			c->pending &= ~(unsigned)VD_P_SHUTDOWN;
+		} else {
+			hdr_for(vd, c, VSK_OP_CREDIT_UPDATE, &h);
+		}
+		if (c) {
+			/* every packet carries fwd_cnt: it is a credit update too */
+			c->fwd_cnt_adv = c->fwd_cnt;
+			c->pending &= ~(unsigned)VD_P_CREDIT;
+		}
+		vsk_encode_virtio(raw, &h);
+		if (vsk_vq_dev_write(&v->q, &ch, 0, raw, sizeof(raw)) != sizeof(raw) ||
+		    (plen && vsk_vq_dev_write(&v->q, &ch, VSK_VIRTIO_HDR_LEN, payload, plen) != plen)) {
+			/* cannot happen: wlen was checked; treat as a broken ring */
+			vd_log(vd, 0, "rx: short write into a %llu-byte buffer",
+			       (unsigned long long)ch.wlen);
+		}
+		if (vsk_vq_dev_push(&v->q, ch.head, (uint32_t)(VSK_VIRTIO_HDR_LEN + plen)) < 0) {
+			ring_broken(vd, VSK_VQ_RX);
+			break;
+		}
+		v->need_call = true;
+		vd->rx_pkts++;
+		vd_capture_packet(vd, &h, payload, plen);
+		if (!c)
+			continue;
+		if (h.op == VSK_OP_RST) {
+			vd_conn_free(vd, c);
+			continue;
+		}
+		if (h.op == VSK_OP_RW) {
+			c->tx_cnt += (uint32_t)plen;
+			c->h2g_off += plen;
+			c->h2g_len -= plen;
+			if (!c->h2g_len)
+				c->h2g_off = 0;
+		}
+		vd_conn_update(vd, c);
+	}
+	return progress;
+}
+
+static void signal_guest(struct vd *vd, unsigned q)
+{
+	struct vd_vq *v = &vd->vq[q];
+	uint64_t one = 1;
+
+	if (!v->need_call || v->stopped || !v->started)
+		return;
+	v->need_call = false;
+	if (vsk_vq_dev_no_interrupt(&v->q) || v->call < 0)
+		return;
+	if (write(v->call, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		vd_log(vd, 0, "%s queue: call: %s", qname[q], strerror(errno));
+}
+
+void vd_dev_run(struct vd *vd)
+{
+	for (int round = 0; round < 1024; round++) {
+		bool p = tx_process(vd);
+
+		p |= rx_fill(vd);
+		if (!p)
+			break;
+	}
+	signal_guest(vd, VSK_VQ_TX);
+	signal_guest(vd, VSK_VQ_RX);
+}
+
+void vd_dev_kick(struct vd *vd, unsigned q)
+{
+	uint64_t n;
+
+	if (read(vd->vq[q].kick, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		vd_log(vd, 0, "%s queue: kick: %s", qname[q], strerror(errno));
+}
+
+void vd_dev_queue_update(struct vd *vd, unsigned q)
+{
+	struct vd_vq *v = &vd->vq[q];
+	struct vsk_vq_addr a = { .num = v->num };
+
+	if (v->started)
+		return;    /* QEMU changes a ring only while it is stopped */
+	if (!v->addr_set || !v->num || v->kick < 0 || !vd->mem.n)
+		return;
+	if (vd_mem_uva_to_gpa(&vd->mem, v->desc, vsk_vq_desc_size(v->num), &a.desc) ||
+	    vd_mem_uva_to_gpa(&vd->mem, v->avail, vsk_vq_avail_size(v->num), &a.avail) ||
+	    vd_mem_uva_to_gpa(&vd->mem, v->used, vsk_vq_used_size(v->num), &a.used)) {
+		vd_log(vd, 0, "%s queue: ring addresses outside the memory table; queue stopped",
+		       qname[q]);
+		v->stopped = true;
+		v->started = true;
+		return;
+	}
+	v->started = true;
+	v->stopped = false;
+	if (vsk_vq_dev_init(&v->q, &vd->mem.mem, &a, vd->features) < 0) {
+		ring_broken(vd, q);
+		return;
+	}
+	v->q.last_avail = v->q.used_idx = v->base;
+	vd_log(vd, 1, "%s queue: %u entries, starting at %u", qname[q], v->num, v->base);
+}
+
+uint16_t vd_dev_queue_stop(struct vd *vd, unsigned q)
+{
+	struct vd_vq *v = &vd->vq[q];
+	uint16_t base = v->started ? v->q.last_avail : v->base;
+
+	v->started = v->stopped = false;
+	v->base = base;
+	if (v->kick >= 0)
+		close(v->kick);
+	v->kick = -1;
+	/* the driver resets its sockets with the device */
+	vd_dev_reset_all(vd);
+	return base;
+}

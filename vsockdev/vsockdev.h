@@ -1,0 +1,239 @@
+/* vsockdev.h - the parts of vsockdev, a vhost-user virtio-vsock device for QEMU whose host
+ * side is hybrid vsock (UNIX sockets), and how they share state.
+ *
+ *   main.c       options, signals, the poll loop
+ *   vumsg.c      the vhost-user message parser (bytes in, struct out; fuzzed)
+ *   vhostuser.c  the vhost-user protocol server: QEMU's requests, fds, replies
+ *   mem.c        the memory table (SET_MEM_TABLE regions, mmap, address translation)
+ *   device.c     the virtio-vsock device: rx/tx queues, packets, connections, credit
+ *   hybrid.c     the host side: UDSPATH listener, CONNECT/OK, UDSPATH_<port> dialling
+ *   capture.c    --capture (LINKTYPE_VSOCK pcap through libpcap) and --check (lib/flow)
+ *
+ * Reference: ../shared/reference/vhost-user-vsock.md (what QEMU 7.2 sends and expects). */
+#ifndef VSOCKDEV_H
+#define VSOCKDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vsk/decode.h"
+#include "vsk/hybrid.h"
+#include "vsk/proto.h"
+#include "vsk/vring.h"
+
+#define EXIT_USAGE 2
+
+enum {
+#define VSK_VU_REQ(num, ID, name) VU_##ID = num,
+#include "vsock.def"
+};
+
+/* ---- vumsg.c: one vhost-user message ---- */
+
+/* Largest payload accepted: SET_MEM_TABLE with 8 regions is 264 bytes, a config read 12
+ * + 256.  Anything larger is a broken front end. */
+#define VU_MAX_PAYLOAD 4096
+#define VU_MAX_CONFIG  256
+#define VU_MAX_FDS     8
+
+struct vu_region {
+	uint64_t gpa, size, uva, mmap_offset;
+};
+
+struct vu_msg {
+	uint32_t request, flags, size;
+	/* what the payload holds, by request */
+	uint64_t u64;                    /* features; vring index | NOFD for KICK/CALL/ERR */
+	struct { uint32_t index, num; } state;   /* VRING_NUM/BASE/ENABLE, GET_VRING_BASE */
+	struct { uint32_t index, flags; uint64_t desc, used, avail, log; } addr;
+	uint32_t nregions;
+	struct vu_region region[VSK_VU_MAX_REGIONS];
+	struct { uint32_t offset, size, flags; } config;
+};
+
+/* Parses one message at p[0..len): 12-byte header (request, flags, size) and size bytes of
+ * payload, whose length must be exactly what the request carries.  Returns the bytes the
+ * message takes (12 + size) with *m filled; 0 if len is shorter than the header or than the
+ * payload it announces (size <= VU_MAX_PAYLOAD); VSK_E_RANGE if size exceeds
+ * VU_MAX_PAYLOAD or a region count is 0 or above 8 or a config size above 256;
+ * VSK_E_SYNTAX if the payload length does not fit the request, or the flags lack
+ * version 1. */
+int vu_parse(const uint8_t *p, size_t len, struct vu_msg *m);
+/* The request's name ("SET_MEM_TABLE"), or NULL if unknown. */
+const char *vu_req_name(uint32_t request);
+/* Writes a reply header (flags VERSION|REPLY, as QEMU insists: 0x5) and n payload bytes
+ * to out[0..cap).  Returns 12 + n, or 0 if it does not fit. */
+size_t vu_build_reply(uint8_t *out, size_t cap, uint32_t request, const void *payload,
+		      size_t n);
+
+/* ---- mem.c: guest memory as QEMU shares it ---- */
+struct vd_mem_region {
+	struct vu_region r;
+	uint8_t *map;                    /* mmap of size + mmap_offset bytes from offset 0 */
+	size_t map_len;
+};
+struct vd_mem {
+	struct vsk_mem mem;              /* guest-physical view, for lib/vring.c */
+	unsigned n;
+	struct vd_mem_region reg[VSK_VU_MAX_REGIONS];
+};
+void vd_mem_init(struct vd_mem *m);
+/* Replaces the table by m's regions, mapping fds[i] for region i (fds are closed here,
+ * whatever happens).  0, or -errno with err set. */
+int vd_mem_set(struct vd_mem *mm, const struct vu_msg *m, int *fds, unsigned nfds,
+	       char *err, size_t errlen);
+void vd_mem_clear(struct vd_mem *m);
+/* QEMU's user address uva .. uva + len (one region) as a guest-physical address. */
+int vd_mem_uva_to_gpa(const struct vd_mem *m, uint64_t uva, uint64_t len, uint64_t *gpa);
+
+/* ---- the device's state ---- */
+struct vd_vq {
+	uint16_t num;
+	uint16_t base;                   /* SET_VRING_BASE: where the rings resume */
+	bool addr_set;
+	uint64_t desc, used, avail;      /* QEMU user addresses (SET_VRING_ADDR) */
+	int kick, call;                  /* eventfds, -1 if none */
+	bool enabled;                    /* SET_VRING_ENABLE 1 */
+	bool started;                    /* q is set up (kick, addresses, memory) */
+	bool stopped;                    /* a ring rule was broken: no more processing */
+	bool need_call;                  /* used buffers not yet signalled */
+	struct vsk_vq_dev q;
+};
+
+struct vd_capture;
+
+#define VD_BUF_ALLOC (256u * 1024)   /* our buf_alloc: guest-to-host bytes we hold */
+#define VD_H2G_BUF   (64u * 1024)    /* host-to-guest bytes read ahead of the guest */
+
+enum vd_conn_state {
+	VD_HANDSHAKE,                    /* host program: reading "CONNECT <port>\n" */
+	VD_CONNECTING,                   /* REQUEST to the guest, no answer yet */
+	VD_ESTABLISHED,
+	VD_CLOSING,                      /* our SHUTDOWN(RCV|SEND) went out: waiting for RST */
+};
+
+/* pending control packets of a connection (bits) */
+enum { VD_P_REQUEST = 1, VD_P_RESPONSE = 2, VD_P_CREDIT = 4, VD_P_SHUTDOWN = 8, VD_P_RST = 16 };
+
+struct vd_conn {
+	enum vd_conn_state state;
+	bool host_initiated;
+	uint32_t local_port;             /* host side (the UNIX socket's) port */
+	uint32_t peer_port;              /* the guest's port */
+	int fd;                          /* the host program's UNIX socket, -1 once closed */
+	unsigned pending;                /* VD_P_* */
+	uint32_t shut_bits;              /* SHUTDOWN bits to send (with VD_P_SHUTDOWN) */
+	uint64_t deadline;               /* connect or close timer (vd_now_ms), 0 none */
+	/* handshake line (host-initiated) */
+	uint8_t line[VSK_HYBRID_LINE_MAX];
+	size_t line_len;
+	/* guest to host: RW payload not yet written to the UNIX socket */
+	uint8_t *g2h;                    /* VD_BUF_ALLOC bytes */
+	size_t g2h_off, g2h_len;
+	uint32_t rx_cnt;                 /* RW bytes received from the guest */
+	uint32_t fwd_cnt;                /* of them, written to the host program */
+	uint32_t fwd_cnt_adv;            /* fwd_cnt the guest last heard from us */
+	/* host to guest */
+	uint8_t h2g[VD_H2G_BUF];
+	size_t h2g_off, h2g_len;
+	uint32_t tx_cnt;                 /* RW bytes sent to the guest */
+	uint32_t peer_buf_alloc, peer_fwd_cnt;
+	uint32_t peer_shut;              /* SHUTDOWN bits the guest sent */
+	uint32_t our_shut;               /* SHUTDOWN bits we sent */
+	bool uds_eof;                    /* the host program shut its sending side */
+	bool uds_wr_shut;                /* we shut the host program's receiving side */
+};
+
+#define VD_MAX_CONNS 1024
+#define VD_CTRLQ     256             /* replies without a connection (RST) held for rx */
+
+struct vd_ctrl {
+	struct vsk_virtio_hdr h;
+};
+
+struct vd {
+	/* options */
+	const char *sock_path, *uds_path, *capture_path;
+	uint64_t cid;
+	bool check;
+	int verbose;
+
+	int listen_fd;                   /* vhost-user socket we listen on */
+	int vu_fd;                       /* QEMU's connection, -1 before/after */
+	int uds_fd;                      /* hybrid listener at uds_path */
+	bool quit;
+
+	uint64_t features;               /* acked by SET_FEATURES */
+	uint64_t proto_features;
+	struct vd_mem mem;
+	struct vd_vq vq[2];              /* VSK_VQ_RX, VSK_VQ_TX; QEMU keeps the event queue */
+
+	struct vd_conn *conn[VD_MAX_CONNS];
+	unsigned nconn, rr;
+	struct vd_ctrl ctrlq[VD_CTRLQ];
+	unsigned ctrl_head, ctrl_len;
+	uint32_t next_port;
+
+	struct vd_capture *cap;
+	uint64_t tx_pkts, rx_pkts, dropped, violations;
+};
+
+/* log.c-like helpers in main.c: "vsockdev: ..." on stderr; vd_log only at -v level. */
+void vd_log(const struct vd *vd, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+uint64_t vd_now_ms(void);
+
+/* ---- vhostuser.c ---- */
+/* Reads and handles one message from QEMU.  0 ok, -1 the connection is gone or broken
+ * (the caller closes it). */
+int vd_vu_handle(struct vd *vd);
+/* Closes QEMU's connection and forgets the rings and memory. */
+void vd_vu_close(struct vd *vd);
+
+/* ---- device.c ---- */
+/* Re-evaluates queue q after a vhost-user change (address, kick, enable, memory). */
+void vd_dev_queue_update(struct vd *vd, unsigned q);
+/* Stops queue q (GET_VRING_BASE): returns the next avail index to process. */
+uint16_t vd_dev_queue_stop(struct vd *vd, unsigned q);
+/* A kick on queue q arrived (its eventfd is readable). */
+void vd_dev_kick(struct vd *vd, unsigned q);
+/* Does all device work there is: tx packets, rx packets, interrupts. */
+void vd_dev_run(struct vd *vd);
+/* Resets every connection (device stop, shutdown). */
+void vd_dev_reset_all(struct vd *vd);
+/* Milliseconds until the next connection timer, or -1. */
+int vd_dev_next_timer(struct vd *vd);
+void vd_dev_timers(struct vd *vd);
+/* Connections: a new one (NULL: table full), found by ports, freed (closes the fd). */
+struct vd_conn *vd_conn_new(struct vd *vd, uint32_t local_port, uint32_t peer_port);
+struct vd_conn *vd_conn_find(struct vd *vd, uint32_t local_port, uint32_t peer_port);
+void vd_conn_free(struct vd *vd, struct vd_conn *c);
+/* The connection's state changed (bytes moved, EOF...): queue what the guest must hear. */
+void vd_conn_update(struct vd *vd, struct vd_conn *c);
+/* Abort: RST to the guest (if it knows the connection), close the UNIX socket. */
+void vd_conn_reset(struct vd *vd, struct vd_conn *c, const char *why);
+
+/* ---- hybrid.c ---- */
+int vd_hybrid_listen(struct vd *vd);
+/* A host program connected to uds_path. */
+void vd_hybrid_accept(struct vd *vd);
+/* poll events wanted for a connection's UNIX socket (0: leave it out of poll). */
+short vd_conn_events(const struct vd_conn *c);
+/* The connection's UNIX socket is ready (revents). */
+void vd_conn_io(struct vd *vd, struct vd_conn *c, short revents);
+/* The guest's REQUEST h: dial UDSPATH_<dst_port>; 0 with a new connection that owes the
+ * guest a RESPONSE, -1 if nobody listens there (the caller answers RST). */
+int vd_hybrid_dial(struct vd *vd, const struct vsk_virtio_hdr *h);
+/* The guest accepted a host-initiated connection: "OK <host port>\n" to the program.
+ * 0, or -1 with the connection reset. */
+int vd_hybrid_ok(struct vd *vd, struct vd_conn *c);
+
+/* ---- capture.c ---- */
+int vd_capture_open(struct vd *vd);
+/* One packet vsockdev carried; payload plen bytes. */
+void vd_capture_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const uint8_t *payload,
+		       size_t plen);
+void vd_capture_close(struct vd *vd);
+
+#endif
