@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# tests/cli/conformance.sh - black-box tests of vsock-conformance against the in-process
+# reference model (never --target vhost: that opens /dev/vhost-vsock and runs only in the
+# test VM, tests/vm/test-conformance.sh).  The model passes every case; every mutation in
+# --list-mutations fails exactly the cases it names, each failure naming its rule; the
+# options do what they say; usage errors give one stderr line and status 2.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+B=${VSK_BUILD:-$PWD/build}
+C=$B/vsock-conformance
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+n=0 failed=0
+
+# ok STATUS DESC: one TAP line; returns STATUS so that `ok $? ... || diag` works.
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
+	return "$1"
+}
+diag() { sed 's/^/#   /'; }
+
+# The failing case names of a TAP run, sorted, one line.
+fails() { sed -n 's/^not ok [0-9]* - \([a-z0-9_]*\) .*/\1/p' "$1" | sort | tr '\n' ' ' | sed 's/ $//'; }
+# True if every failing case of a TAP run has a "#   rule: NAME" line.
+rules_named() {
+	awk '/^(ok|not ok) / { if (inb && !r) bad = 1; inb = /^not ok/; r = 0; next }
+	     inb && /^#   rule: [a-z0-9_]+$/ { r = 1 }
+	     END { if (inb && !r) bad = 1; exit bad }' "$1"
+}
+
+# ---- the model passes every case, in seconds ----
+"$C" --target model >"$T/all" 2>"$T/err"
+rc=$?
+total=$("$C" --list | wc -l)
+passed=$(grep -cE '^ok [0-9]+ - ' "$T/all")
+[ $rc = 0 ] && [ "$passed" = "$total" ] && ! grep -q '^not ok' "$T/all" && grep -qx "1..$total" "$T/all"
+ok $? "--target model: all $total cases pass (status $rc, $passed ok)" || grep -A6 '^not ok' "$T/all" | diag
+[ "$total" -ge 30 ]; ok $? "at least 30 cases ($total)"
+# each line of --list: id, name, group, clause
+awk '!/^[0-9]+ +[a-z0-9_]+ +[a-z]+ +(Socket Device|Basic Facilities of a Virtio Device): / {
+	bad = 1 } END { exit bad }' <("$C" --list); ok $? "--list names a spec clause for every case"
+grep -E '^ok [0-9]+ - [a-z0-9_]+ # (Socket Device|Basic Facilities)' "$T/all" | wc -l |
+	grep -qx "$total"; ok $? "TAP lines are 'ok N - name # clause'"
+! grep -qiE '^ok .*# *skip' "$T/all"; ok $? "no TAP SKIP directive"
+
+# The same with every descriptor layout the options offer.
+for lay in split spread:5 one,indirect spread:3,indirect; do
+	"$C" --layout "$lay" >"$T/lay" 2>&1
+	ok $? "--layout $lay: all cases pass" || grep -A4 '^not ok' "$T/lay" | diag
+done
+
+# ---- every mutation fails exactly its cases, naming the rule ----
+"$C" --list-mutations >"$T/muts"
+nm=$(wc -l <"$T/muts")
+[ "$nm" -gt 0 ]; ok $? "--list-mutations lists $nm mutations"
+while IFS=$'\t' read -r mut caught text; do
+	"$C" --target "model=$mut" --timeout 1000 >"$T/m" 2>"$T/merr"
+	rc=$?
+	want=$(echo "$caught" | tr ', ' '\n\n' | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')
+	got=$(fails "$T/m")
+	# every failing case names its rule on the "#   rule:" line after it
+	rules_named "$T/m" && named=1 || named=0
+	[ $rc = 1 ] && [ "$got" = "$want" ] && [ $named = 1 ]
+	ok $? "model=$mut fails exactly: $want" && continue
+	{ echo "status $rc; failed: ${got:-none}; rule named: $named ($text)"
+	  grep -A3 '^not ok' "$T/m"; } | diag
+done <"$T/muts"
+
+# ---- --only / --skip ----
+"$C" --only 1,request_no_listener,34 >"$T/o" 2>&1
+[ "$(grep -cE '^ok ' "$T/o")" = 3 ] && grep -qx '1..3' "$T/o" &&
+	grep -q '^ok 1 - request_listener ' "$T/o" && grep -q '^ok 3 - transport_reset ' "$T/o"
+ok $? "--only by id and name runs those cases, in table order"
+"$C" --skip 2,credit_huge_buf_alloc >"$T/s" 2>&1
+[ "$(grep -cE '^ok ' "$T/s")" = $((total - 2)) ] && ! grep -qE ' - (request_no_listener|credit_huge_buf_alloc) ' "$T/s"
+ok $? "--skip leaves those cases out"
+
+# ---- --json ----
+"$C" --json "$T/r.json" --capture "$T/r.pcap" >/dev/null 2>&1
+ok $? "--json and --capture: status 0"
+python3 - "$T/r.json" "$total" "$T/npk" >"$T/jerr" 2>&1 <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+cases = d["cases"]
+assert len(cases) == int(sys.argv[2]), len(cases)
+keys = {"id", "name", "group", "clause", "verdict", "rule", "reason", "required", "observed",
+        "evidence", "violations", "packets", "seconds"}
+for c in cases:
+    assert keys <= set(c), (c["name"], keys - set(c))
+    assert c["verdict"] == "pass", c["name"]
+    assert c["required"] and c["observed"] and c["clause"], c["name"]
+    assert c["evidence"], c["name"]
+    for v in c["violations"]:
+        assert v["by"] == "driver", (c["name"], v)   # the suite's own, on purpose
+assert d["summary"] == {"pass": len(cases), "fail": 0, "n/a": 0}, d["summary"]
+open(sys.argv[3], "w").write("%d\n" % sum(c["packets"] for c in cases))
+EOF
+ok $? "--json: every case with id, name, clause, verdict, required, observed, evidence, violations"
+[ -s "$T/jerr" ] && head -3 "$T/jerr" | diag
+pk=$(cat "$T/npk" 2>/dev/null)
+"$B/vsockdump" -r "$T/r.pcap" >"$T/dump" 2>"$T/derr"
+[ $? = 0 ] && [ "$(wc -l <"$T/dump")" = "$pk" ] && [ -n "$pk" ]
+ok $? "--capture: vsockdump -r decodes $pk packets, as many as the report counts"
+diag <"$T/derr"
+# what the suite does wrong on purpose is all that vsockdump's analysis finds
+"$B/vsockdump" -r "$T/r.pcap" --check >"$T/check" 2>/dev/null
+grep '\[!' "$T/check" | grep -v '^[0-9:.]* 3:' | head -5 >"$T/devfind"
+[ ! -s "$T/devfind" ]; ok $? "--capture: no finding of vsockdump --check against the device"
+diag <"$T/devfind"
+
+# A failed run: JSON carries the failure, its rule and the packets; status 1.
+"$C" --target model=no_rst_no_listener --only request_no_listener --timeout 500 \
+	--json "$T/f.json" >/dev/null 2>&1
+rc=$?
+python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["cases"][0]
+assert c["verdict"] == "fail" and c["rule"] == "no_rst_no_listener" and c["evidence"], c
+' "$T/f.json" 2>&1 | diag
+[ $rc = 1 ] && [ "${PIPESTATUS[0]}" = 0 ]
+ok $? "a failing case: status 1, JSON verdict fail with rule and evidence"
+
+# A case whose wait runs into --timeout fails with a timeout, and the run goes on.
+"$C" --target model=no_close_timeout --only 22,23 --timeout 300 >"$T/t" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q '^not ok 1 - shutdown_close_timeout_rst' "$T/t" &&
+	grep -q '^#   failure: timeout' "$T/t" && grep -q '^ok 2 - shutdown_rw_after_our_send' "$T/t"
+ok $? "a case that waits past --timeout fails with a timeout and the next one runs"
+
+# ---- usage errors: status 2, one line on stderr, nothing on stdout ----
+expect_usage() {
+	local pat=$1 desc=$2
+	shift 2
+	"$C" "$@" >"$T/out" 2>"$T/err" </dev/null
+	local rc=$? lines
+	lines=$(wc -l <"$T/err")
+	if [ $rc = 2 ] && [ "$lines" = 1 ] && [ ! -s "$T/out" ] &&
+		grep -qE "^vsock-conformance: .*$pat" "$T/err"; then
+		ok 0 "$desc"
+	else
+		ok 1 "$desc (status $rc, $lines stderr lines)"
+		diag <"$T/err"
+	fi
+}
+expect_usage "unknown option --bogus" "unknown long option" --bogus
+expect_usage "unknown option -x" "unknown short option" -x
+expect_usage "unexpected argument 'extra'" "stray argument" extra
+expect_usage "--timeout 'abc': not a number" "--timeout not a number" --timeout abc
+expect_usage "--timeout '0': out of range" "--timeout 0" --timeout 0
+expect_usage "--cid '2': out of range" "--cid of the host" --cid 2
+expect_usage "--cid '4294967295': out of range" "--cid reserved -1" --cid 4294967295
+expect_usage "--layout 'spread:1'" "--layout spread:1" --layout spread:1
+expect_usage "--layout 'two'" "--layout unknown" --layout two
+expect_usage "--target 'qemu': not model or vhost" "--target unknown" --target qemu
+expect_usage "model='nosuch': no such mutation" "--target model=unknown" --target model=nosuch
+expect_usage "--only 'nosuch': no such case" "--only unknown case" --only 1,nosuch
+expect_usage "--skip '99': no such case" "--skip unknown id" --skip 99
+expect_usage "option --json needs an argument" "--json without file" --json
+expect_usage "cannot use --list with --list-mutations" "--list with --list-mutations" \
+	--list --list-mutations
+"$C" -h >"$T/h" 2>&1; [ $? = 0 ] && grep -q '^usage: vsock-conformance' "$T/h"
+ok $? "-h: usage on stdout, status 0"
+
+# ---- the man page ----
+if command -v mandoc >/dev/null; then
+	"$C" -h 2>&1 | sed 's/^usage: //' | tr -s ' \n\t' ' ' | sed 's/ $//' >"$T/usage"
+	mandoc -T ascii man/vsock-conformance.1 2>/dev/null | sed 's/.\x08//g' |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ' |
+		sed 's/^ //;s/ $//' >"$T/synopsis"
+	cmp -s "$T/usage" "$T/synopsis"; ok $? "man SYNOPSIS matches usage()" || { echo "usage:    $(cat "$T/usage")"; echo "synopsis: $(cat "$T/synopsis")"; } | diag
+	mandoc -Tlint man/vsock-conformance.1 >"$T/lint" 2>&1; ok $? "mandoc -Tlint is clean"
+	diag <"$T/lint"
+	# every case and every mutation is in the man page
+	missing=$( { "$C" --list | awk '{print $2}'; cut -f1 "$T/muts"; } | while read -r w; do
+		grep -q "$w" man/vsock-conformance.1 || echo "$w"; done)
+	[ -z "$missing" ]; ok $? "the man page lists every case and mutation"
+	[ -z "$missing" ] || echo "$missing" | diag
+fi
+echo "1..$n"
+exit $failed
