@@ -988,7 +988,7 @@ struct cf_harness *cf_open(const struct cf_params *p, struct cf_result *r, int t
 	h->p = *p;
 	h->r = r;
 	h->deadline = now_ms() + timeout_ms;
-	h->next_port = 40000;
+	h->next_port = p->port_base ? p->port_base : 10000;
 	h->fmt.ts = VSK_TS_NONE;
 	h->fmt.verbose = 1;
 	h->t.ops = p->ops;
@@ -1092,6 +1092,7 @@ void cf_close(struct cf_harness *h)
 	if (h->opened)
 		h->t.ops->close(&h->t);
 	evidence_finish(h);
+	h->r->packets = (unsigned)h->ntrace;
 	for (unsigned q = 0; q < 3; q++)
 		vsk_vq_drv_fini(&h->vq[q]);
 	while (h->conns) {
@@ -1246,7 +1247,7 @@ static int need_type(struct cf_harness *h, uint16_t type)
 struct cf_conn *cf_connect_ex(struct cf_harness *h, uint16_t type, uint32_t buf_alloc,
 			      uint32_t fwd_cnt, uint64_t app_buffer)
 {
-	uint32_t port = 5000 + (cf_port(h) % 1000);
+	uint32_t port = cf_port(h);
 	const struct cf_pkt *p;
 	struct cf_conn *c;
 	int lh, a, e;

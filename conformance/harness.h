@@ -75,6 +75,7 @@ struct cf_result {
 	char evidence[CF_MAX_EVIDENCE][128];    /* the packets, one line each */
 	unsigned nviol, nviol_dropped;
 	struct cf_viol viol[CF_MAX_VIOL];
+	unsigned packets;        /* packets exchanged (both ways; each one in --capture) */
 	double seconds;          /* filled by the runner */
 };
 
@@ -89,6 +90,8 @@ struct cf_params {
 	uint32_t rx_buf;         /* payload bytes per rx buffer (after the header): 4096 */
 	int quiet_ms;            /* a wait this long without device activity is "settled" */
 	int answer_ms;           /* how long a case waits for an answer that must come */
+	uint32_t port_base;      /* first port the case uses (unique per case in a run, so
+				  * one capture of the run has no tuple twice) */
 	FILE *capture;           /* pcap stream (libpcap dumper owned by main.c), or NULL */
 	void *dumper;            /* pcap_dumper_t * */
 };

@@ -365,7 +365,8 @@ static void json_report(FILE *f, const struct opts *o, const struct cf_case *con
 		json_str(f, r->required);
 		fputs(",\"observed\":", f);
 		json_str(f, r->observed);
-		fprintf(f, ",\"seconds\":%.3f,\"evidence\":[", r->seconds);
+		fprintf(f, ",\"seconds\":%.3f,\"packets\":%u,\"evidence\":[", r->seconds,
+			r->packets);
 		for (unsigned k = 0; k < r->nevidence; k++) {
 			if (k)
 				fputc(',', f);
@@ -450,6 +451,7 @@ int main(int argc, char **argv)
 
 		p.answer_ms = to / 2 < 2000 ? to / 2 : 2000;
 		p.quiet_ms = to / 10 < 200 ? to / 10 : 200;
+		p.port_base = 10000 + 64 * run[i]->id;
 		run_case(&o, run[i], &p, shared);
 		res[i] = *shared;
 		count[res[i].verdict]++;
