@@ -78,7 +78,7 @@ static int hf_flag[16];            /* vsk_flags[i] as a bit of the flags field *
 static int hf_payload = -1, hf_stream = -1, hf_cid = -1, hf_port = -1, hf_problem = -1;
 static int hf_an = -1, hf_an_conn = -1, hf_an_dir = -1, hf_an_state = -1;
 static int hf_an_in_flight = -1, hf_an_free = -1, hf_an_stall = -1, hf_an_violation = -1;
-static int hf_an_rule_stream = -1;
+static int hf_an_rule_stream = -1, hf_an_since = -1;
 static int hf_hybrid_port = -1, hf_hybrid_kind = -1;
 
 static gint ett_vsockkit = -1, ett_mon = -1, ett_virtio = -1, ett_flags = -1, ett_an = -1;
@@ -104,6 +104,7 @@ struct finding {
 	int8_t from;
 	bool timed;
 	uint64_t conn;                 /* index of the connection it is about, 0 if none */
+	uint32_t since;                /* timed: the frame that started the clock, or 0 */
 	char detail[sizeof(((struct vsk_violation *)0)->detail)];
 };
 
@@ -119,6 +120,9 @@ struct frame_an {
 
 #define MAX_FINDINGS 16
 static struct vsk_flow *flow;
+/* Timed rules: connection index -> the frame that started the clock (the full SHUTDOWN,
+ * the packet of unknown type), so the finding can point back at it. */
+static GHashTable *clock_shutdown, *clock_unknown;
 static struct vsk_sbuf line;       /* the info column */
 static struct vsk_fmt fmt;
 
@@ -163,6 +167,12 @@ static void an_init(void)
 
 	vsk_flow_free(flow);
 	flow = pref_analyze ? vsk_flow_new(&o) : NULL;
+	if (!clock_shutdown) {
+		clock_shutdown = g_hash_table_new(g_direct_hash, g_direct_equal);
+		clock_unknown = g_hash_table_new(g_direct_hash, g_direct_equal);
+	}
+	g_hash_table_remove_all(clock_shutdown);
+	g_hash_table_remove_all(clock_unknown);
 	memset(&fmt, 0, sizeof(fmt));
 	fmt.ts = VSK_TS_NONE;
 }
@@ -172,6 +182,11 @@ static void an_cleanup(void)
 	vsk_flow_free(flow);
 	flow = NULL;
 	vsk_sbuf_free(&line);
+	if (clock_shutdown) {
+		g_hash_table_destroy(clock_shutdown);
+		g_hash_table_destroy(clock_unknown);
+		clock_shutdown = clock_unknown = NULL;
+	}
 }
 
 static struct frame_an *an_packet(packet_info *pinfo, const struct vsk_pkt *pkt, int err)
@@ -198,6 +213,15 @@ static struct frame_an *an_packet(packet_info *pinfo, const struct vsk_pkt *pkt,
 		fa->stalled = c->end[from].stalled;
 		fa->in_flight = vsk_conn_in_flight(c, from);
 		fa->peer_free = vsk_conn_peer_free(c, from);
+		/* The first frame after which the flag is up is the one that raised it. */
+		gpointer key = GSIZE_TO_POINTER((gsize)c->index);
+
+		if (c->full_shutdown && !g_hash_table_contains(clock_shutdown, key))
+			g_hash_table_insert(clock_shutdown, key, GUINT_TO_POINTER(pinfo->num));
+		if (c->unknown_type_pending && !g_hash_table_contains(clock_unknown, key))
+			g_hash_table_insert(clock_unknown, key, GUINT_TO_POINTER(pinfo->num));
+		else if (!c->unknown_type_pending)
+			g_hash_table_remove(clock_unknown, key);
 	}
 	if (n) {
 		fa->find = wmem_alloc_array(wmem_file_scope(), struct finding, n);
@@ -209,6 +233,15 @@ static struct frame_an *an_packet(packet_info *pinfo, const struct vsk_pkt *pkt,
 			f->from = (int8_t)v[i].from;
 			f->timed = v[i].timed;
 			f->conn = v[i].conn ? v[i].conn->index : 0;
+			f->since = 0;
+			if (f->timed && f->conn) {
+				GHashTable *clk = f->rule == VSK_RULE_NO_RST_AFTER_SHUTDOWN
+							  ? clock_shutdown : clock_unknown;
+				gpointer key = GSIZE_TO_POINTER((gsize)f->conn);
+
+				f->since = GPOINTER_TO_UINT(g_hash_table_lookup(clk, key));
+				g_hash_table_remove(clk, key);
+			}
 			memcpy(f->detail, v[i].detail, sizeof(f->detail));
 			f->detail[sizeof(f->detail) - 1] = 0;
 		}
@@ -249,11 +282,16 @@ static void an_tree(proto_tree *tree, packet_info *pinfo, tvbuff_t *tvb,
 
 			proto_item_set_generated(proto_tree_add_uint(vt, hf_an_rule_stream, tvb, 0, 0,
 								     (guint32)(f->conn - 1)));
+			if (f->since)
+				proto_item_set_generated(proto_tree_add_uint(vt, hf_an_since, tvb, 0,
+									     0, f->since));
 		}
 		if (f->timed)
 			expert_add_info_format(pinfo, vi, &ei_rule[f->rule],
-					       "%s: %s (%s): %s [stream %" PRIu64 ", found as time passed]",
-					       r->name, r->text, r->clause, f->detail, f->conn - 1);
+					       "%s: %s (%s): %s [stream %" PRIu64 ", clock started at "
+					       "frame %u, found as time passed]",
+					       r->name, r->text, r->clause, f->detail, f->conn - 1,
+					       f->since);
 		else
 			expert_add_info_format(pinfo, vi, &ei_rule[f->rule], "%s: %s (%s): %s", r->name,
 					       r->text, r->clause, f->detail);
@@ -825,6 +863,9 @@ void vsockkit_register(void)
 		{&hf_an_rule_stream, {"About stream", PFX ".analysis.violation.stream", FT_UINT32,
 				      BASE_DEC, NULL, 0, "The connection the finding is about",
 				      HFILL}},
+		{&hf_an_since, {"Clock started at", PFX ".analysis.violation.since", FT_FRAMENUM,
+				BASE_NONE, NULL, 0, "Timed rules: the frame whose deadline passed "
+				"(the full SHUTDOWN, the packet of unknown type)", HFILL}},
 	};
 	static hf_register_info hf_hybrid[] = {
 		{&hf_hybrid_kind, {"Line", PFX ".hybrid.line", FT_UINT32, BASE_DEC,

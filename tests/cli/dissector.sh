@@ -158,6 +158,16 @@ for r in $rules; do
 	ok $? "$r: same finding on the same packet as vsockdump" || diag <"$T/agree"
 done
 
+# Timed rules show on the frame whose time passed the deadline, pointing back at the frame
+# that started the clock.
+ts -r "$T/rules/no_rst_after_shutdown.bad.pcap" -Y vsockkit.analysis.violation -T fields \
+	-e frame.number -e vsockkit.analysis.violation.since >"$T/o" 2>&1
+ts -r "$T/rules/unknown_type_no_rst.bad.pcap" -Y vsockkit.analysis.violation -T fields \
+	-e frame.number -e vsockkit.analysis.violation.since >>"$T/o" 2>&1
+[ "$(cat "$T/o")" = "$(printf '4\t3\n2\t1')" ]
+ok $? "timed rules: found on the frame past the deadline, since = the SHUTDOWN / unknown-type frame" ||
+	diag <"$T/o"
+
 # ---- payload handoff -------------------------------------------------------------------
 "$B"/tests/mkcap frame dst_port=8080 payload=$'GET /x HTTP/1.1\r\nHost: vm\r\n\r\n' "$T/http.pcap"
 "$B"/tests/mkcap frame payload=$'CONNECT 1234\n' "$T/hybrid.pcap"
