@@ -103,12 +103,15 @@ void vd_conn_reset(struct vd *vd, struct vd_conn *c, const char *why)
 	c->g2h_len = c->h2g_len = 0;
 }
 
-/* Bytes the guest lets us send now (Socket Device: Buffer Space Management). */
+/* Bytes we may send now (Socket Device: Buffer Space Management): within the guest's
+ * credit, and never more in flight than our own buf_alloc (the CVE-2026-23086 fix: a
+ * sender whose unacknowledged bytes exceed its own buffer is what lib/flow.c warns of). */
 static uint32_t peer_credit(const struct vd_conn *c)
 {
 	uint32_t in_flight = c->tx_cnt - c->peer_fwd_cnt;
+	uint32_t limit = c->peer_buf_alloc < VD_BUF_ALLOC ? c->peer_buf_alloc : VD_BUF_ALLOC;
 
-	return in_flight >= c->peer_buf_alloc ? 0 : c->peer_buf_alloc - in_flight;
+	return in_flight >= limit ? 0 : limit - in_flight;
 }
 
 static bool can_send_data(const struct vd_conn *c)

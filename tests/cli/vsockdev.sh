@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# tests/cli/vsockdev.sh - vsockdev, the vhost-user vsock device, on the build machine:
+# bad arguments exit 2 with one line; the man page SYNOPSIS is usage(); SIGTERM is a clean
+# exit.  Then, for each kernel (6.1, 6.12), end to end under QEMU: vsockdev serves the
+# test VM's vhost-user-vsock-pci device (tests/vm/run with VSK_VM_MEMFD=1 and
+# VSK_VM_QEMU_ARGS), the guest half is tests/vm/vsockdev-guest.sh, and the host side is
+# build/vsockcat --uds: 16 MiB each way byte-identical (sha256), half-close both ways,
+# refused ports both ways, the CID from GET_CONFIG, and vsockdev's --capture of the whole
+# session decoding with `vsockdump -r --check` without a finding.
+# SAFETY: no AF_VSOCK socket on this machine: vsockdev and vsockcat --uds use UNIX sockets
+# only; every vsock socket is inside the guest.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+B=${VSK_BUILD:-$PWD/build}
+D=$B/vsockdev V=$B/vsockcat
+T=$(mktemp -d /tmp/vsockdev-test.XXXXXX)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "${VSK_KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+n=0 failed=0 last=0
+ok() { n=$((n + 1)); last=$1; if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
+# diag: stdin as TAP comments, only after a failed test
+diag() { if [ "$last" = 0 ]; then cat >/dev/null; else sed 's/^/#   /'; fi; }
+wait_for() {
+	local s=$1 i
+	shift
+	for ((i = 0; i < s * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_pid PID SECONDS: its status, or 124 after killing it
+wait_pid() {
+	local pid=$1 s=$2 i
+	for ((i = 0; i < s * 10; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	wait "$pid"
+}
+sha() { sha256sum <"$1" | cut -d' ' -f1; }
+
+# ---- options ----
+expect_usage() {
+	local pat=$1 desc=$2
+	shift 3
+	timeout 5 "$D" "$@" >"$T/out" 2>"$T/err" </dev/null
+	local rc=$? lines
+	lines=$(wc -l <"$T/err")
+	if [ "$rc" = 2 ] && [ "$lines" = 1 ] && [ ! -s "$T/out" ] &&
+		grep -qE "^vsockdev: .*$pat" "$T/err"; then
+		ok 0 "$desc"
+	else
+		ok 1 "$desc (status $rc, $lines stderr lines)"
+		diag <"$T/err"
+	fi
+}
+expect_usage "missing --socket" "no options" --
+expect_usage "missing --cid" "no --cid" -- --socket "$T/s" --uds "$T/u"
+expect_usage "missing --uds" "no --uds" -- --socket "$T/s" --cid 3
+expect_usage "--cid '2': out of range" "CID 2 is the host's" -- --socket "$T/s" --cid 2 --uds "$T/u"
+expect_usage "--cid '4294967295': out of range" "CID any" -- --socket "$T/s" --cid 4294967295 --uds "$T/u"
+expect_usage "--cid 'x': not a number" "CID not a number" -- --socket "$T/s" --cid x --uds "$T/u"
+expect_usage "unknown option --bogus" "unknown option" -- --bogus
+expect_usage "option --cid needs an argument" "--cid without argument" -- --cid
+expect_usage "unexpected argument 'extra'" "an operand" -- --socket "$T/s" --cid 3 --uds "$T/u" extra
+long=$(printf 'x%.0s' {1..120})
+expect_usage "path too long" "--socket too long" -- --socket "/tmp/$long" --cid 3 --uds "$T/u"
+
+"$D" -h >"$T/usage" 2>&1
+ok $? "-h exits 0"
+if command -v mandoc >/dev/null; then
+	mandoc -Tascii man/vsockdev.8 | sed 's/.\x08//g' |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' |
+		sed 's/^ *//; s/ *$//' >"$T/syn.man"
+	sed 's/^usage: //' "$T/usage" | tr -s ' \t\n' ' ' | sed 's/^ *//; s/ *$//' >"$T/syn.usage"
+	cmp -s "$T/syn.man" "$T/syn.usage"
+	ok $? "man/vsockdev.8 SYNOPSIS equals usage()"
+	diag <"$T/syn.man"
+	diag <"$T/syn.usage"
+	mandoc -Tlint -Wwarning man/vsockdev.8 >"$T/lint" 2>&1
+	[ ! -s "$T/lint" ]
+	ok $? "mandoc -Tlint -Wwarning finds nothing in man/vsockdev.8"
+	diag <"$T/lint"
+else
+	ok 0 "man SYNOPSIS # SKIP mandoc not installed"
+fi
+
+timeout 5 "$D" --socket "$T/missing/vu.sock" --cid 3 --uds "$T/u" 2>"$T/err"
+[ $? = 1 ] && grep -q "^vsockdev: $T/missing/vu.sock: " "$T/err"
+ok $? "a socket in a missing folder: status 1 and the reason"
+diag <"$T/err"
+
+# SIGTERM before any front end: exit 0, both sockets removed.
+"$D" --socket "$T/s0" --cid 3 --uds "$T/u0" 2>"$T/err" &
+p=$!
+wait_for 5 test -S "$T/s0" && wait_for 5 test -S "$T/u0"
+ok $? "listening on the vhost-user socket and the hybrid socket"
+kill -TERM "$p"
+wait_pid "$p" 10
+rc=$?
+[ "$rc" = 0 ] && [ ! -e "$T/s0" ] && [ ! -e "$T/u0" ]
+ok $? "SIGTERM: status 0 ($rc), sockets removed"
+diag <"$T/err"
+
+# A host program whose CONNECT line is garbage is closed; one that connects before the
+# guest has a driver gets no OK within vsockcat's -w (nothing answers the REQUEST).
+"$D" --socket "$T/s1" --cid 3 --uds "$T/u1" 2>"$T/err" &
+p=$!
+pids+=("$p")
+wait_for 5 test -S "$T/u1"
+python3 - "$T/u1" <<'E' >"$T/py" 2>&1
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b"HELLO 52\n")
+s.settimeout(5)
+print("closed" if s.recv(100) == b"" else "answered")
+E
+grep -qx closed "$T/py"
+ok $? "a bad CONNECT line: the socket is closed without an answer"
+diag <"$T/py"
+kill -TERM "$p"
+wait_pid "$p" 10
+ok $? "still a clean exit after host programs came and went"
+
+# ---- end to end under QEMU ----
+# run_kernel K: one VM boot with vsockdev as the vsock device.
+run_kernel() {
+	local k=$1 W=$T/$k dpid vmpid rc
+	mkdir -p "$W/out"
+	head -c 16M /dev/urandom >"$W/h.bin"
+	"$D" --socket "$W/vu.sock" --cid 42 --uds "$W/v.sock" --capture "$W/cap.pcap" --check -v \
+		2>"$W/dev.err" &
+	dpid=$!
+	pids+=("$dpid")
+	# host listeners for the guest's connections: UDS_6001 upper-cases after EOF,
+	# UDS_6002 echoes; nothing at UDS_6099
+	"$V" --uds "$W/v.sock" -l 6001 -c 'tr a-z A-Z' 2>"$W/h6001.err" &
+	pids+=($!)
+	"$V" --uds "$W/v.sock" -l 6002 -e cat 2>"$W/h6002.err" &
+	pids+=($!)
+	wait_for 10 test -S "$W/vu.sock" && wait_for 10 test -S "$W/v.sock_6001" &&
+		wait_for 10 test -S "$W/v.sock_6002"
+	ok $? "$k: vsockdev and the host listeners are up"
+
+	VSK_VM_MEMFD=1 VSK_VM_QEMU_ARGS="-chardev socket,id=vsk0,path=$W/vu.sock -device vhost-user-vsock-pci,chardev=vsk0" \
+		tests/vm/run -k "$k" -t 500 -o "$W/out" tests/vm/vsockdev-guest.sh \
+		>"$W/vm.out" 2>"$W/vm.err" &
+	vmpid=$!
+	pids+=("$vmpid")
+	ready() { [ -e "$W/out/ready" ] || ! kill -0 "$vmpid" 2>/dev/null; }
+	wait_for 300 ready && [ -e "$W/out/ready" ]
+	ok $? "$k: the guest's listeners are up"
+
+	timeout 400 "$V" --uds "$W/v.sock" 5001 <"$W/h.bin" >"$W/got1.bin" 2>"$W/c1.err"
+	ok $? "$k: vsockcat --uds to guest port 5001: 16 MiB each way"
+	diag <"$W/c1.err"
+	printf 'hello half-close\n' | timeout 60 "$V" --uds "$W/v.sock" 5002 >"$W/c2.out" 2>"$W/c2.err"
+	[ "$(cat "$W/c2.out")" = "HELLO HALF-CLOSE" ]
+	ok $? "$k: host half-close reaches the guest, its answer comes back"
+	diag <"$W/c2.err"
+	timeout 60 "$V" --uds "$W/v.sock" 5999 </dev/null >/dev/null 2>"$W/c3.err"
+	[ $? = 1 ] && grep -q "closed the connection instead of answering OK" "$W/c3.err"
+	ok $? "$k: no listener on guest port 5999: closed without OK"
+	diag <"$W/c3.err"
+
+	wait_pid "$vmpid" 500
+	rc=$?
+	grep -E '^(not )?ok' "$W/vm.out" >"$W/guest.tap"
+	[ "$rc" = 0 ] && ! grep -q '^not ok' "$W/guest.tap" && [ -e "$W/out/done" ]
+	ok $? "$k: the guest's $(grep -c '^ok' "$W/guest.tap") checks passed (VM status $rc)"
+	sed 's/^/guest: /' "$W/guest.tap" | diag
+	tail -20 "$W/vm.err" | diag
+	[ "$(cat "$W/out/cid" 2>/dev/null)" = 42 ]
+	ok $? "$k: the guest's CID is vsockdev's --cid (GET_CONFIG)"
+	[ "$(wc -c <"$W/got1.bin")" = 16777216 ] &&
+		[ "$(sha "$W/got1.bin")" = "$(cat "$W/out/g.sha" 2>/dev/null)" ]
+	ok $? "$k: guest to host: 16 MiB byte-identical"
+	[ "$(cat "$W/out/r1.size" 2>/dev/null)" = 16777216 ] &&
+		[ "$(sha "$W/h.bin")" = "$(cat "$W/out/r1.sha" 2>/dev/null)" ]
+	ok $? "$k: host to guest: 16 MiB byte-identical"
+	[ "$(cat "$W/out/g3.txt" 2>/dev/null)" = "FROM GUEST" ]
+	ok $? "$k: guest half-close reaches the host program, its answer comes back"
+	[ "$(cat "$W/out/g4.size" 2>/dev/null)" = 1048576 ] &&
+		[ "$(cat "$W/out/g4.sha")" = "$(cat "$W/out/g4-sent.sha")" ]
+	ok $? "$k: guest-initiated 1 MiB echoed byte-identical"
+	grep -q "2:6099: connection refused" "$W/out/g5.err" 2>/dev/null
+	ok $? "$k: no host listener on port 6099: the guest's connect is refused (RST)"
+	diag <"$W/out/g5.err"
+
+	wait_pid "$dpid" 30
+	ok $? "$k: vsockdev exits 0 when QEMU leaves"
+	grep -q '^vsockdev: check: 0 findings$' "$W/dev.err"
+	ok $? "$k: vsockdev --check: no finding live"
+	grep -v 'connection\|host program\|vhost-user\|queue\|guest port' "$W/dev.err" | diag
+	"$B/vsockdump" -r "$W/cap.pcap" --check >"$W/check.out" 2>&1
+	ok $? "$k: vsockdump -r --check: no finding in vsockdev's capture"
+	tail -20 "$W/check.out" | diag
+	"$B/vsockdump" -r "$W/cap.pcap" --stats >"$W/stats.out" 2>&1
+	awk '$3 ~ /^2:/ && $4 == "42:5001" && $7 == 16777216 && $9 == 16777216 { f = 1 }
+		END { exit !f }' "$W/stats.out"
+	ok $? "$k: the capture holds 5001's 16 MiB each way"
+	diag <"$W/stats.out"
+	ps -o pid= -p "$dpid" >/dev/null 2>&1 && kill "$dpid" 2>/dev/null
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	pids=()
+}
+
+for k in ${VSK_KERNELS:-6.1 6.12}; do
+	run_kernel "$k"
+done
+echo "1..$n"
+exit "$failed"

@@ -1,0 +1,71 @@
+# shellcheck shell=bash
+# tests/vm/vsockdev-guest.sh - the guest half of tests/cli/vsockdev.sh (not a test-*.sh: it
+# needs vsockdev and vsockcat --uds running on the build machine, which the host test
+# starts).  The VM's vsock device is vsockdev (vhost-user-vsock-pci); this loads the guest
+# driver, and talks to the host only through it (CID 2).  Facts go to /out for the host
+# to judge; TAP lines here cover what only the guest can see.
+#
+# Protocol with the host (files in /out):
+#   cid                  the CID the guest driver read from the device
+#   g.sha                sha256 of the 16 MiB the guest sends on port 5001
+#   ready                listeners on 5001 (bulk, both ways) and 5002 (tr a-z A-Z) are up
+#   r1.sha, r1.size      sha256 and size of what arrived on 5001 (when the connection ended)
+#   g3.txt               the host's answer to the guest's half-closed "from guest" (6001)
+#   g4.sha, g4-sent.sha  1 MiB the guest sent to host port 6002 and what came back
+#   g4.size              the size of what came back
+#   g5.err               vsockcat's error connecting to host port 6099 (nobody there)
+#   done                 the guest is finished
+. "$(dirname "$0")/lib.sh"
+
+modprobe vmw_vsock_virtio_transport
+ok $? "modprobe vmw_vsock_virtio_transport"
+wait_for 30 test -c /dev/vsock
+cid=$(python3 -c 'import fcntl, struct
+with open("/dev/vsock", "rb") as f:
+    print(struct.unpack("I", fcntl.ioctl(f, 0x7b9, bytes(4)))[0])')
+echo "$cid" >/out/cid
+ok 0 "IOCTL_VM_SOCKETS_GET_LOCAL_CID: $cid"
+# The driver is bound to the PCI device QEMU made for vsockdev.
+drv=$(basename "$(readlink /sys/bus/virtio/drivers/vmw_vsock_virtio_transport/virtio*/driver 2>/dev/null)" 2>/dev/null)
+[ "$drv" = vmw_vsock_virtio_transport ]
+ok $? "virtio device bound to vmw_vsock_virtio_transport"
+
+head -c 16777216 /dev/urandom >"$T/g.bin"
+sha256sum <"$T/g.bin" | cut -d' ' -f1 >/out/g.sha
+[ "$(wc -c <"$T/g.bin")" = 16777216 ]
+ok $? "16 MiB to send"
+
+# Host-initiated: the host's vsockcat --uds reaches these through vsockdev.
+vsockcat -v -l 5001 <"$T/g.bin" >"$T/r1.bin" 2>"$T/l1.err" &
+p1=$!
+vsockcat -v -l 5002 -c 'tr a-z A-Z' </dev/null 2>"$T/l2.err" &
+p2=$!
+wait_for 30 grep -q listening "$T/l1.err" && wait_for 30 grep -q listening "$T/l2.err"
+ok $? "listeners on 5001 and 5002"
+touch /out/ready
+
+# Guest-initiated, while the host works on 5001: the host listens on UDS_6001 (tr) and
+# UDS_6002 (echo of 1 MiB); nothing on 6099.
+printf 'from guest\n' | timeout 120 vsockcat 2 6001 >/out/g3.txt 2>"$T/g3.err"
+ok $? "guest to host port 6001: half-closed request, answer read"
+diag "$T/g3.err"
+head -c 1048576 /dev/urandom >"$T/g4.bin"
+sha256sum <"$T/g4.bin" | cut -d' ' -f1 >/out/g4-sent.sha
+timeout 120 vsockcat 2 6002 <"$T/g4.bin" >"$T/g4.out" 2>"$T/g4.err"
+ok $? "guest to host port 6002: 1 MiB sent, echo read"
+sha256sum <"$T/g4.out" | cut -d' ' -f1 >/out/g4.sha
+wc -c <"$T/g4.out" >/out/g4.size
+timeout 60 vsockcat 2 6099 </dev/null >/dev/null 2>/out/g5.err
+[ $? = 1 ]
+ok $? "guest to host port 6099 (no listener) fails"
+
+wait_pid "$p1" 400
+ok $? "vsockcat -l 5001 ended"
+diag "$T/l1.err"
+sha256sum <"$T/r1.bin" | cut -d' ' -f1 >/out/r1.sha
+wc -c <"$T/r1.bin" >/out/r1.size
+wait_pid "$p2" 60
+ok $? "vsockcat -l 5002 -e tr ended"
+diag "$T/l2.err"
+touch /out/done
+finish
