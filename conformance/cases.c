@@ -1254,8 +1254,8 @@ static void c_layout(struct cf_harness *h)
 static void c_rx_small_buffers(struct cf_harness *h)
 {
 	struct cf_conn *c;
-	const struct cf_pkt *pk;
-	size_t n = cf_trace(h, &pk), big = 0;
+	const struct cf_pkt *const *pk;
+	size_t n, big = 0;
 
 	cf_required(h, "with rx buffers of 128 payload bytes, the device splits its data into "
 		    "RW packets that fit; 20 KiB arrive intact");
@@ -1265,7 +1265,7 @@ static void c_rx_small_buffers(struct cf_harness *h)
 		return;
 	n = cf_trace(h, &pk);
 	for (size_t i = 0; i < n; i++)
-		if (!pk[i].from_us && pk[i].hdr.len > 128)
+		if (!pk[i]->from_us && pk[i]->hdr.len > 128)
 			big++;
 	if (big)
 		cf_fail(h, "rx_small_buffers", "%zu packets longer than the 128-byte buffers", big);

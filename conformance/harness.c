@@ -70,7 +70,7 @@ struct cf_harness {
 	unsigned nrx;            /* rx slots (chains) we keep posted */
 	uint32_t rx_total;       /* bytes per rx chain: header + rx_buf */
 
-	struct cf_pkt *trace;
+	struct cf_pkt **trace;   /* each packet allocated once: pointers stay valid */
 	size_t ntrace, captrace;
 	uint32_t events[EVID_MAX];
 	unsigned nevents;
@@ -483,7 +483,7 @@ static size_t make_frame(uint8_t *out, size_t cap, const uint8_t *bytes, size_t 
 		vsk_mon_from_virtio(&m, hdr);
 	}
 	vsk_encode_mon(out, &m);
-	memcpy(out + VSK_MON_HDR_LEN, bytes, n);
+	memmove(out + VSK_MON_HDR_LEN, bytes, n);
 	return VSK_MON_HDR_LEN + n;
 }
 
@@ -495,19 +495,20 @@ static struct cf_pkt *trace_add(struct cf_harness *h, const struct vsk_virtio_hd
 
 	if (h->ntrace == h->captrace) {
 		size_t n = h->captrace ? 2 * h->captrace : 256;
-		struct cf_pkt *t = realloc(h->trace, n * sizeof(*t));
+		struct cf_pkt **t = realloc(h->trace, n * sizeof(*t));
 
 		if (!t)
 			return NULL;
 		h->trace = t;
 		h->captrace = n;
 	}
-	if (dlen && !(copy = malloc(dlen)))
+	if (!(p = calloc(1, sizeof(*p))) || (dlen && !(copy = malloc(dlen)))) {
+		free(p);
 		return NULL;
+	}
 	if (dlen)
 		memcpy(copy, data, dlen);
-	p = &h->trace[h->ntrace++];
-	memset(p, 0, sizeof(*p));
+	h->trace[h->ntrace++] = p;
 	p->hdr = *hdr;
 	p->data = copy;
 	p->dlen = dlen;
@@ -519,12 +520,12 @@ static struct cf_pkt *trace_add(struct cf_harness *h, const struct vsk_virtio_hd
 void cf_mark_seen(struct cf_harness *h)
 {
 	for (size_t i = 0; i < h->ntrace; i++)
-		h->trace[i].seen = true;
+		h->trace[i]->seen = true;
 }
 
-size_t cf_trace(const struct cf_harness *h, const struct cf_pkt **pkts)
+size_t cf_trace(const struct cf_harness *h, const struct cf_pkt *const **pkts)
 {
-	*pkts = h->trace;
+	*pkts = (const struct cf_pkt *const *)h->trace;
 	return h->ntrace;
 }
 
@@ -672,6 +673,8 @@ static void conn_rx(struct cf_conn *c, const struct cf_pkt *p)
 
 static void reap_rx(struct cf_harness *h, int *got)
 {
+	/* A nested reap (conn_rx may send, sending may pump) reuses buf: nothing below
+	 * reads it after conn_rx. */
 	static uint8_t buf[VSK_MON_HDR_LEN + HDR + 65536 + 64];
 	void *tok;
 	uint32_t len;
@@ -850,7 +853,7 @@ const struct cf_pkt *cf_expect(struct cf_harness *h, cf_pred pred, const void *a
 
 	for (;;) {
 		for (; scanned < h->ntrace; scanned++) {
-			struct cf_pkt *p = &h->trace[scanned];
+			struct cf_pkt *p = h->trace[scanned];
 
 			if (!p->from_us && !p->seen && !p->bad && pred(p, arg)) {
 				p->seen = true;
@@ -876,13 +879,17 @@ const struct cf_pkt *cf_expect_op(struct cf_harness *h, int64_t its_port, int64_
 int cf_send_raw(struct cf_harness *h, const struct vsk_virtio_hdr *hdr0, const void *payload,
 		size_t plen)
 {
-	static uint8_t buf[VSK_MON_HDR_LEN + HDR + 65536];
+	/* Waiting for tx space pumps the device, and what arrives meanwhile may make us send
+	 * (a CREDIT_UPDATE, an RST): nothing here may be shared with such a nested call, so
+	 * the slot is ours from the moment it is chosen and the bytes are in a buffer of
+	 * this call. */
 	struct vsk_virtio_hdr hdr = *hdr0;
 	uint32_t lens[MAX_SEGS];
 	struct slot *s = NULL;
 	struct timeval ts;
 	unsigned i, n;
-	size_t flen;
+	size_t flen, cap;
+	uint8_t *buf;
 	int e;
 
 	if (plen > 65536)
@@ -893,10 +900,17 @@ int cf_send_raw(struct cf_harness *h, const struct vsk_virtio_hdr *hdr0, const v
 			;
 		if (i < TX_SLOTS) {
 			s = &h->tx[i];
+			s->busy = true;
 			break;
 		}
 		if (cf_pump(h, 10) < 0)
 			return -ETIMEDOUT;
+	}
+	cap = VSK_FRAME_HDR_LEN + plen;
+	if (!(buf = malloc(cap))) {
+		s->busy = false;
+		cf_fail(h, "harness", "out of memory");
+		return -ENOMEM;
 	}
 	n = layout_lens(&h->p.tx, (uint32_t)(HDR + plen), lens);
 	slot_layout(s, lens, n, false);
@@ -909,22 +923,27 @@ int cf_send_raw(struct cf_harness *h, const struct vsk_virtio_hdr *hdr0, const v
 				   (void *)(uintptr_t)(i + 1));
 		if (e != VSK_E_FULL)
 			break;
-		if (cf_pump(h, 10) < 0)
+		if (cf_pump(h, 10) < 0) {
+			s->busy = false;
+			free(buf);
 			return -ETIMEDOUT;
-	}
-	if (e == VSK_E_RING) {
-		ring_broken(h, VSK_VQ_TX);
-		return -EIO;
+		}
 	}
 	if (e < 0) {
-		cf_fail(h, "harness", "tx add: %s", vsk_strerror(e));
+		s->busy = false;
+		free(buf);
+		if (e == VSK_E_RING) {
+			ring_broken(h, VSK_VQ_TX);
+		} else {
+			cf_fail(h, "harness", "tx add: %s", vsk_strerror(e));
+		}
 		return -EIO;
 	}
-	s->busy = true;
 	gettimeofday(&ts, NULL);
-	flen = make_frame(buf, sizeof(buf), buf + VSK_MON_HDR_LEN, HDR + plen, &hdr);
+	flen = make_frame(buf, cap, buf + VSK_MON_HDR_LEN, HDR + plen, &hdr);
 	flow_feed(h, buf, flen, &ts, true);
 	trace_add(h, &hdr, payload, plen, true);
+	free(buf);
 	return kick(h, VSK_VQ_TX) < 0 ? -EIO : 0;
 }
 
@@ -1010,7 +1029,9 @@ struct cf_harness *cf_open(const struct cf_params *p, struct cf_result *r, int t
 	}
 	vsk_mem_flat_init(&h->flat, h->mem, CF_GPA, CF_MEM);
 	h->brk = CF_GPA;
-	h->flow = vsk_flow_new(NULL);
+	/* The flow rules' close timeout a little above Linux's 8 s: a kernel that sends its
+	 * RST at its own 8 s timer is not flagged by a hair. */
+	h->flow = vsk_flow_new(&(struct vsk_flow_opts){.close_timeout = 10});
 
 	e = h->t.ops->open(&h->t, p->target_arg, h->mem, CF_GPA, CF_MEM, err, sizeof(err));
 	if (e < 0) {
@@ -1102,8 +1123,10 @@ void cf_close(struct cf_harness *h)
 		free(c->rx);
 		free(c);
 	}
-	for (size_t i = 0; i < h->ntrace; i++)
-		free((void *)h->trace[i].data);
+	for (size_t i = 0; i < h->ntrace; i++) {
+		free((void *)h->trace[i]->data);
+		free(h->trace[i]);
+	}
 	free(h->trace);
 	vsk_sbuf_free(&h->line);
 	if (h->mem)

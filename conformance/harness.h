@@ -175,8 +175,9 @@ const struct cf_pkt *cf_expect_op(struct cf_harness *h, int64_t its_port, int64_
 				  int op, int timeout_ms);
 /* Marks every packet received so far as seen: later expectations match only newer ones. */
 void cf_mark_seen(struct cf_harness *h);
-/* Every packet of the trace (both ways), in order. */
-size_t cf_trace(const struct cf_harness *h, const struct cf_pkt **pkts);
+/* Every packet of the trace (both ways), in order; the pointers stay valid until
+ * cf_close (so do those cf_expect returns). */
+size_t cf_trace(const struct cf_harness *h, const struct cf_pkt *const **pkts);
 /* TRANSPORT_RESET and other events received on the event queue. */
 unsigned cf_events(const struct cf_harness *h, const uint32_t **ids);
 

@@ -273,6 +273,12 @@ static void run_case(const struct opts *o, const struct cf_case *c, struct cf_pa
 		snprintf(r->rule, sizeof(r->rule), "crash");
 		snprintf(r->reason, sizeof(r->reason), "the case's process died of signal %d (%s)",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+		/* e.g. a sanitizer's report: whatever the case recorded cannot be trusted */
+		r->verdict = CF_FAIL;
+		snprintf(r->rule, sizeof(r->rule), "crash");
+		snprintf(r->reason, sizeof(r->reason), "the case's process exited with status %d",
+			 WEXITSTATUS(status));
 	}
 	r->seconds = (double)(now_ms() - start) / 1000;
 }
