@@ -33,6 +33,30 @@ got=$(sha256sum <"$T/srv-6001.out" | cut -d' ' -f1)
 ok $? "$MIB MiB client -> listener arrive byte-identical (sha256; status $rc/$src)"
 diag "$T/c1.err" "$T/srv-6001.err"
 
+# stdin a file already read in part (sent from mapped windows of 4 MiB: 9 MiB + 123 bytes
+# crosses three) and stdin a pipe: exactly the rest of the file arrives, and the file's
+# offset is left at its end for the next reader.
+head -c $(((9 << 20) + 123)) "$T/big" >"$T/odd"
+want_rest=$(tail -c +1001 "$T/odd" | sha256sum | cut -d' ' -f1)
+serve 6011
+{ head -c 1000 >/dev/null; timeout 120 vsockcat local 6011 2>"$T/c11.err"; echo "rc=$?"; cat | wc -c; } \
+	<"$T/odd" >"$T/c11.out"
+wait_pid "$srv" 60
+src=$?
+got=$(sha256sum <"$T/srv-6011.out" | cut -d' ' -f1)
+[ "$got" = "$want_rest" ] && [ "$src" = 0 ] && [ "$(tr '\n' ' ' <"$T/c11.out")" = "rc=0 0 " ]
+ok $? "stdin a file at offset 1000: the rest arrives byte-identical, offset left at the end ($(tr '\n' ' ' <"$T/c11.out"))"
+diag "$T/c11.err" "$T/srv-6011.err"
+serve 6012
+cat "$T/odd" | timeout 120 vsockcat local 6012 2>"$T/c12.err"
+rc=$?
+wait_pid "$srv" 60
+src=$?
+[ "$(sha256sum <"$T/srv-6012.out" | cut -d' ' -f1)" = "$(sha256sum <"$T/odd" | cut -d' ' -f1)" ] &&
+	[ "$rc" = 0 ] && [ "$src" = 0 ]
+ok $? "stdin a pipe: 9 MiB + 123 bytes arrive byte-identical (status $rc/$src)"
+diag "$T/c12.err" "$T/srv-6012.err"
+
 # The client has nothing to send: its stdin EOF at once is SHUT_WR, and the listener's
 # 64 MiB still arrive whole (the half-close the VMMs get wrong, vsock-facts E.2).
 SRV_IN=$T/big serve 6002
