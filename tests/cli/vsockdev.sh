@@ -197,7 +197,7 @@ run_kernel() {
 	ok $? "$k: guest-initiated 1 MiB echoed byte-identical"
 	grep -q "2:6099: connection refused" "$W/out/g5.err" 2>/dev/null
 	ok $? "$k: no host listener on port 6099: the guest's connect is refused (RST)"
-	diag <"$W/out/g5.err"
+	diag <"$W/out/g5.err" 2>/dev/null
 
 	wait_pid "$dpid" 30
 	ok $? "$k: vsockdev exits 0 when QEMU leaves"
