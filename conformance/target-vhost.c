@@ -59,6 +59,7 @@ struct vh {
 	bool evq_ready, event_signal;
 	int app[VH_MAX_APP];       /* fd, or -1 for a free handle */
 	int app_type[VH_MAX_APP];  /* SOCK_STREAM or SOCK_SEQPACKET */
+	int app_err[VH_MAX_APP];   /* app_connected's result once the connect failed */
 };
 
 /* Features vhost offers that only a VMM can back (see the top of the file). */
@@ -405,6 +406,7 @@ static int app_new(struct cf_target *t, int type)
 			return -errno;
 		v->app[h] = fd;
 		v->app_type[h] = st;
+		v->app_err[h] = 0;
 		return h;
 	}
 	return -EMFILE;
@@ -481,6 +483,7 @@ static int vh_app_accept(struct cf_target *t, int lh, int timeout_ms)
 		if (v->app[h] < 0) {
 			v->app[h] = fd;
 			v->app_type[h] = v->app_type[lh];
+			v->app_err[h] = 0;
 			return h;
 		}
 	}
@@ -512,33 +515,41 @@ static int vh_app_connect(struct cf_target *t, uint64_t cid, uint32_t port, int 
 
 /* A connect is done when the socket has a peer (getpeername: sock->state is
  * SS_CONNECTED once RESPONSE arrived) or an error.  POLLOUT alone is not enough: it also
- * needs peer credit, and a RESPONSE may advertise buf_alloc 0.  So poll in short slices
- * and look at both.  Linux reports a REQUEST answered by RST as ECONNRESET (vsock_test
- * case 0); target.h calls that -ECONNREFUSED. */
+ * needs peer credit, and a RESPONSE may advertise buf_alloc 0; after a failure it is set
+ * for good.  So look at both every 10 ms.  SO_ERROR is cleared by reading it, so the
+ * result is kept for the next call.  Linux reports a REQUEST answered by RST as
+ * ECONNRESET (vsock_test case 0); target.h calls that -ECONNREFUSED. */
 static int vh_app_connected(struct cf_target *t, int h, int timeout_ms)
 {
+	struct vh *v = vh_of(t);
 	int64_t deadline = now_ms() + timeout_ms;
-	int fd = app_fd(t, h), e, r;
+	int fd = app_fd(t, h), e;
 
 	if (fd < 0)
 		return fd;
 	for (;;) {
 		struct sockaddr_vm peer;
 		socklen_t sl = sizeof(e), pl = sizeof(peer);
+		int64_t slice;
 
+		if (v->app_err[h])
+			return v->app_err[h];
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &sl) < 0)
 			return -errno;
-		if (e == ECONNRESET)
-			return -ECONNREFUSED;
-		if (e)
-			return -e;
+		if (e) {
+			v->app_err[h] = e == ECONNRESET ? -ECONNREFUSED : -e;
+			return v->app_err[h];
+		}
 		if (getpeername(fd, (struct sockaddr *)&peer, &pl) == 0)
 			return 0;
 		if (!left_ms(deadline))
 			return -ETIMEDOUT;
-		r = wait_fd(fd, POLLOUT | POLLIN, now_ms() + 10 < deadline ? now_ms() + 10 : deadline);
-		if (r < 0)
-			return r;
+		slice = now_ms() + 10 < deadline ? now_ms() + 10 : deadline;
+		if (wait_fd(fd, POLLOUT | POLLIN, slice) > 0 && left_ms(slice)) {
+			struct timespec ts = {0, (long)left_ms(slice) * 1000000L};
+
+			nanosleep(&ts, NULL);
+		}
 	}
 }
 
