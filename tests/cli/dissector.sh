@@ -95,6 +95,10 @@ ts -r "$T/rules/rw_over_credit.clean.pcap" -Y vsockkit.analysis.stall -T fields 
 	-e vsockkit.analysis.peer_free >"$T/o" 2>&1
 [ "$(cat "$T/o")" = "$(printf '4\t0')" ]
 ok $? "stall: the RW that fills a 1000-byte window exactly (frame 4, free space 0)" || diag <"$T/o"
+ts -r "$T/rules/rw_over_credit.bad.pcap" -o vsockkit.analyze:FALSE -T fields -e vsockkit.op \
+	-e vsockkit.stream -e vsockkit.analysis.violation >"$T/o" 2>&1
+[ "$(tr '\n' ' ' <"$T/o")" = "$(printf '1\t\t 2\t\t 5\t\t 5\t\t 5\t\t ')" ]
+ok $? "-o vsockkit.analyze:FALSE: headers still decoded, no analysis fields" || diag <"$T/o"
 # Stable re-dissection: two passes (-2) show what one pass shows.
 ts -r "$T/catalog.pcap" -T fields -e vsockkit.analysis.violation -e vsockkit.analysis.in_flight \
 	-e vsockkit.stream >"$T/one" 2>&1
