@@ -193,6 +193,7 @@ struct cf_dev {
 	uint64_t now;
 	struct cf_dev_stats st;
 	struct conn *conns[CF_DEV_MAX_CONNS];
+	unsigned nconns;         /* conns[nconns..] are all NULL (loops stop there) */
 	unsigned rr;             /* round robin over conns when filling rx */
 	struct hnd h[CF_DEV_MAX_HANDLES];
 	uint32_t next_port;
@@ -294,7 +295,7 @@ void cf_dev_free(struct cf_dev *d)
 {
 	if (!d)
 		return;
-	for (unsigned i = 0; i < CF_DEV_MAX_CONNS; i++)
+	for (unsigned i = 0; i < d->nconns; i++)
 		if (d->conns[i])
 			conn_free(d, d->conns[i]);
 	for (unsigned i = 0; i < CF_DEV_MAX_HANDLES; i++)
@@ -367,7 +368,7 @@ static bool type_ok(const struct cf_dev *d, unsigned type)
 
 static struct conn *conn_find(struct cf_dev *d, uint32_t lport, uint64_t pcid, uint32_t pport)
 {
-	for (unsigned i = 0; i < CF_DEV_MAX_CONNS; i++) {
+	for (unsigned i = 0; i < d->nconns; i++) {
 		struct conn *c = d->conns[i];
 
 		/* a dead connection no longer owns its tuple */
@@ -394,6 +395,8 @@ static struct conn *conn_new(struct cf_dev *d, int type, uint32_t lport, uint64_
 		c->pcid = pcid;
 		c->buf_alloc = d->cfg.buf_size;
 		d->conns[i] = c;
+		if (i >= d->nconns)
+			d->nconns = i + 1;
 		return c;
 	}
 	return NULL;
@@ -401,9 +404,11 @@ static struct conn *conn_new(struct cf_dev *d, int type, uint32_t lport, uint64_
 
 static void conn_free(struct cf_dev *d, struct conn *c)
 {
-	for (unsigned i = 0; i < CF_DEV_MAX_CONNS; i++)
+	for (unsigned i = 0; i < d->nconns; i++)
 		if (d->conns[i] == c)
 			d->conns[i] = NULL;
+	while (d->nconns && !d->conns[d->nconns - 1])
+		d->nconns--;
 	if (c->h >= 0 && d->h[c->h].c == c)
 		d->h[c->h].c = NULL;
 	bq_free(&c->rxq);
@@ -714,13 +719,14 @@ static void handle_pkt(struct cf_dev *d, const struct vsk_vq_chain *ch)
 	}
 	hdr_dec(raw, &in);
 	/* Receive and Transmit: the driver MUST use guest_cid as the source CID.  A packet
-	 * from another CID (upper 32 bits included) is not from this guest: dropped. */
-	if (in.src_cid != d->cfg.guest_cid) {
+	 * from another CID (upper 32 bits included) is not from this guest, and one to
+	 * another CID than the host's has nobody here to go to: both dropped (the device
+	 * speaks only as the host, like vhost-vsock). */
+	if (in.src_cid != d->cfg.guest_cid || in.dst_cid != d->cfg.host_cid) {
 		d->st.dropped++;
 		return;
 	}
-	c = in.dst_cid == d->cfg.host_cid ?
-		conn_find(d, in.dst_port, in.src_cid, in.src_port) : NULL;
+	c = conn_find(d, in.dst_port, in.src_cid, in.src_port);
 	if (in.op == VSK_OP_RST) {
 		/* RST aborts the connection process or forcibly disconnects; never answered.
 		 * After a clean shutdown (ours or the peer's) it is the expected end. */
@@ -742,10 +748,6 @@ static void handle_pkt(struct cf_dev *d, const struct vsk_vq_chain *ch)
 			else
 				reply_rst(d, &in);
 		}
-		return;
-	}
-	if (in.dst_cid != d->cfg.host_cid) {
-		reply_rst(d, &in);       /* nobody at that CID here */
 		return;
 	}
 	/* len must fit the buffers given and a packet's maximum size */
@@ -838,12 +840,12 @@ static unsigned do_tx(struct cf_dev *d)
 /* The connection with a packet to send, round robin; NULL if none. */
 static struct conn *next_conn(struct cf_dev *d)
 {
-	for (unsigned k = 0; k < CF_DEV_MAX_CONNS; k++) {
-		unsigned i = (d->rr + k) % CF_DEV_MAX_CONNS;
+	for (unsigned k = 0; k < d->nconns; k++) {
+		unsigned i = (d->rr + k) % d->nconns;
 		struct conn *c = d->conns[i];
 
 		if (c && conn_has_pkt(d, c)) {
-			d->rr = (i + 1) % CF_DEV_MAX_CONNS;
+			d->rr = i + 1;
 			return c;
 		}
 	}
@@ -929,7 +931,7 @@ static unsigned do_events(struct cf_dev *d)
 
 static void do_timers(struct cf_dev *d)
 {
-	for (unsigned i = 0; i < CF_DEV_MAX_CONNS; i++) {
+	for (unsigned i = 0; i < d->nconns; i++) {
 		struct conn *c = d->conns[i];
 
 		if (!c || !c->deadline || c->deadline > d->now)
@@ -948,7 +950,7 @@ static void do_timers(struct cf_dev *d)
 /* Frees connections nobody can see any more. */
 static void gc(struct cf_dev *d)
 {
-	for (unsigned i = 0; i < CF_DEV_MAX_CONNS; i++) {
+	for (unsigned i = 0; i < d->nconns; i++) {
 		struct conn *c = d->conns[i];
 
 		if (c && c->st == C_DEAD && !c->want_rst && c->app_closed)
@@ -977,7 +979,7 @@ int64_t cf_dev_next_timer(const struct cf_dev *d)
 {
 	int64_t best = -1;
 
-	for (unsigned i = 0; i < CF_DEV_MAX_CONNS; i++) {
+	for (unsigned i = 0; i < d->nconns; i++) {
 		const struct conn *c = d->conns[i];
 
 		if (!c || !c->deadline)
@@ -1000,7 +1002,7 @@ int cf_dev_transport_reset(struct cf_dev *d)
 		return 0;
 	/* Device Events: communication was interrupted; connections end (no packets: the
 	 * driver shuts them down itself), listeners stay. */
-	for (unsigned i = 0; i < CF_DEV_MAX_CONNS; i++) {
+	for (unsigned i = 0; i < d->nconns; i++) {
 		struct conn *c = d->conns[i];
 
 		if (c)
@@ -1074,6 +1076,8 @@ int cf_dev_connect(struct cf_dev *d, uint64_t cid, uint32_t port, int type)
 
 	if (type != VSK_TYPE_STREAM && type != VSK_TYPE_SEQPACKET)
 		return -EINVAL;
+	if (cid != d->cfg.guest_cid)
+		return -ENETUNREACH;     /* this device reaches its one guest only */
 	if ((h = hnd_new(d)) < 0)
 		return h;
 	for (unsigned tries = 0;; tries++) {

@@ -11,8 +11,8 @@
  *
  * What it does, by spec clause (Socket Device: Device Operation):
  *   - Receive and Transmit: packets of an unknown type, or a type the negotiated features do
- *     not allow, are answered by RST.  Packets whose src_cid is not the guest's CID are
- *     dropped (the driver MUST use guest_cid as source).  Any rx buffer layout is fine (the
+ *     not allow, are answered by RST.  Packets whose src_cid is not the guest's CID (the
+ *     driver MUST use guest_cid as source) or whose dst_cid is not the host's are dropped.  Any rx buffer layout is fine (the
  *     header and payload are written across the chain's writable segments).
  *   - Stream Sockets: REQUEST to a listener gives RESPONSE, to no listener RST; SHUTDOWN bits
  *     are permanent; both bits from the peer are answered by RST; the application's close
@@ -124,7 +124,8 @@ int cf_dev_transport_reset(struct cf_dev *d);
 int cf_dev_listen(struct cf_dev *d, uint32_t port, int type);
 /* A connection waiting on listener lh: handle, -EAGAIN none, -EBADF, -EMFILE. */
 int cf_dev_accept(struct cf_dev *d, int lh);
-/* Sends REQUEST from a new local port to cid:port: handle (connect completes later). */
+/* Sends REQUEST from a new local port to cid:port: handle (connect completes later);
+ * -ENETUNREACH if cid is not the guest's. */
 int cf_dev_connect(struct cf_dev *d, uint64_t cid, uint32_t port, int type);
 /* 0 connected, -EINPROGRESS, -ECONNREFUSED (RST), -ETIMEDOUT, -ECONNRESET, -EBADF. */
 int cf_dev_connected(struct cf_dev *d, int h);
