@@ -17,7 +17,8 @@
  *     are written; the host program's EOF becomes SHUTDOWN SEND once its bytes are sent.
  *     When both directions are done we send SHUTDOWN(RCV|SEND) and wait for the guest's
  *     RST (VD_CLOSE_MS, then our RST); the guest's own full SHUTDOWN is answered by RST.
- *     Packets for unknown connections get RST, RST never does. */
+ *     Packets for unknown connections get RST, RST never does.  Packets not from the
+ *     guest's CID or not to the host's are dropped. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,8 +257,16 @@ static void guest_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const ui
 		vd->dropped++;
 		return;
 	}
-	/* only the host is reachable through this device; streams only */
-	if (h->dst_cid != VSK_CID_HOST || h->type != VSK_TYPE_STREAM) {
+	/* only the host is reachable through this device: others are dropped, as Linux's
+	 * vhost-vsock does (correctly addressed packets only) */
+	if (h->dst_cid != VSK_CID_HOST) {
+		vd_log(vd, 1, "tx: packet to CID %llu, not the host: dropped",
+		       (unsigned long long)h->dst_cid);
+		vd->dropped++;
+		return;
+	}
+	/* Socket Device: Receive and Transmit: an unknown (or unoffered) type gets RST */
+	if (h->type != VSK_TYPE_STREAM) {
 		reply_rst(vd, h);
 		return;
 	}

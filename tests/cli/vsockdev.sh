@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli/vsockdev.sh - vsockdev, the vhost-user vsock device, on the build machine:
 # bad arguments exit 2 with one line; the man page SYNOPSIS is usage(); SIGTERM is a clean
-# exit.  Then, for each kernel (6.1, 6.12), end to end under QEMU: vsockdev serves the
+# exit; tests/vu-frontend.py as QEMU and driver (handshake, packets, broken rings: rules
+# logged, queues stopped, no crash).  Then, for each kernel (6.1, 6.12), end to end under QEMU: vsockdev serves the
 # test VM's vhost-user-vsock-pci device (tests/vm/run with VSK_VM_MEMFD=1 and
 # VSK_VM_QEMU_ARGS), the guest half is tests/vm/vsockdev-guest.sh, and the host side is
 # build/vsockcat --uds: 16 MiB each way byte-identical (sha256), half-close both ways,
@@ -133,6 +134,32 @@ diag <"$T/py"
 kill -TERM "$p"
 wait_pid "$p" 10
 ok $? "still a clean exit after host programs came and went"
+
+# ---- tests/vu-frontend.py plays QEMU and the guest driver, rule-breaking rings included ----
+"$D" --socket "$T/s2" --cid 7 --uds "$T/u2" --check -v 2>"$T/fe.err" &
+p=$!
+pids+=("$p")
+wait_for 5 test -S "$T/s2"
+timeout 60 python3 tests/vu-frontend.py "$T/s2" "$T/u2" 7 >"$T/fe.out" 2>&1
+rc=$?
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok 0 "front end: ${line#ok - }" ;;
+	"not ok - "*) ok 1 "front end: ${line#not ok - }" ;;
+	esac
+done <"$T/fe.out"
+[ "$rc" = 0 ] && grep -q '^ok' "$T/fe.out"
+ok $? "front end: finished (status $rc)"
+diag <"$T/fe.out"
+grep -q 'rx queue: the driver broke ring rule chain_loop .*queue stopped' "$T/fe.err"
+ok $? "a descriptor loop in rx: rule chain_loop logged, queue stopped"
+grep -q 'tx queue: the driver broke ring rule head_range .*head 200 >= num 8; queue stopped' "$T/fe.err"
+ok $? "an avail entry beyond the queue in tx: rule head_range logged, queue stopped"
+wait_pid "$p" 10
+ok $? "the front end closed the socket: vsockdev exits 0"
+grep -q '^vsockdev: check: 0 findings$' "$T/fe.err"
+ok $? "--check: nothing found in what the device sent and received"
+diag <"$T/fe.err"
 
 # ---- end to end under QEMU ----
 # run_kernel K: one VM boot with vsockdev as the vsock device.
