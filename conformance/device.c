@@ -263,6 +263,13 @@ static void hdr_dec(const uint8_t *p, struct hdr *h)
 
 /* ---- set-up ---- */
 
+/* Device configuration layout: guest_cid is never a reserved CID, and its upper 32 bits
+ * are zero. */
+bool cf_dev_cid_ok(uint64_t cid)
+{
+	return cid > VSK_CID_HOST && cid < 0xffffffffULL;
+}
+
 struct cf_dev *cf_dev_new(const struct cf_dev_config *cfg, const struct vsk_mem *mem)
 {
 	struct cf_dev *d = calloc(1, sizeof(*d));
@@ -273,6 +280,11 @@ struct cf_dev *cf_dev_new(const struct cf_dev_config *cfg, const struct vsk_mem 
 		d->cfg = *cfg;
 	else
 		d->cfg.guest_cid = 3;
+	if (!cf_dev_cid_ok(d->cfg.guest_cid)) {
+		free(d);
+		errno = EINVAL;
+		return NULL;
+	}
 	if (!d->cfg.host_cid)
 		d->cfg.host_cid = VSK_CID_HOST;
 	if (!d->cfg.buf_size)

@@ -87,9 +87,13 @@ struct cf_dev_stats {
 
 struct cf_dev;
 
+/* False for the CIDs the spec reserves (0, 1, 2, 0xffffffff, above 32 bits): they cannot
+ * be a guest's (Device configuration layout). */
+bool cf_dev_cid_ok(uint64_t cid);
 /* A new device over guest memory mem (the caller keeps mem alive).  cfg NULL: defaults
  * (guest_cid 3, host_cid 2, features STREAM|SEQPACKET|NO_IMPLIED_STREAM|VERSION_1|
- * INDIRECT_DESC).  NULL on allocation failure. */
+ * INDIRECT_DESC).  NULL with errno EINVAL if cfg->guest_cid is reserved, ENOMEM on
+ * allocation failure. */
 struct cf_dev *cf_dev_new(const struct cf_dev_config *cfg, const struct vsk_mem *mem);
 void cf_dev_free(struct cf_dev *d);
 

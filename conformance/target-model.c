@@ -66,6 +66,10 @@ static int model_open(struct cf_target *t, const char *opts, void *mem, uint64_t
 		t->guest_cid = 3;
 	if (!t->host_cid)
 		t->host_cid = 2;
+	if (!cf_dev_cid_ok(t->guest_cid)) {
+		snprintf(err, errlen, "guest CID %llu is reserved", (unsigned long long)t->guest_cid);
+		return -EINVAL;
+	}
 	cfg.guest_cid = t->guest_cid;
 	cfg.host_cid = t->host_cid;
 	if (opts && *opts) {

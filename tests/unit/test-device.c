@@ -899,5 +899,19 @@ int main(void)
 	test_seqpacket();
 	test_reset();
 	test_mutations();
+	{
+		struct cf_dev_config cfg = {.guest_cid = 2};
+		struct vsk_mem_flat fl;
+		uint8_t m[64];
+
+		vsk_mem_flat_init(&fl, m, 0, sizeof(m));
+		tap_ok(!cf_dev_cid_ok(0) && !cf_dev_cid_ok(1) && !cf_dev_cid_ok(2) &&
+		       !cf_dev_cid_ok(0xffffffffULL) && !cf_dev_cid_ok(1ULL << 32) &&
+		       !cf_dev_cid_ok(UINT64_MAX) && cf_dev_cid_ok(3) && cf_dev_cid_ok(0xfffffffeULL),
+		       "reserved guest CIDs refused, others fine");
+		errno = 0;
+		tap_ok(cf_dev_new(&cfg, &fl.mem) == NULL && errno == EINVAL,
+		       "a device with guest_cid 2 is not made");
+	}
 	return tap_done();
 }
