@@ -19,7 +19,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <sys/time.h>
 
 #include <vsk/decode.h>
@@ -92,8 +91,8 @@ struct cf_params {
 	int answer_ms;           /* how long a case waits for an answer that must come */
 	uint32_t port_base;      /* first port the case uses (unique per case in a run, so
 				  * one capture of the run has no tuple twice) */
-	FILE *capture;           /* pcap stream (libpcap dumper owned by main.c), or NULL */
-	void *dumper;            /* pcap_dumper_t * */
+	void *dumper;            /* --capture: a pcap_dumper_t * (main.c owns it; each packet
+				  * is flushed as written), or NULL */
 };
 
 struct cf_pkt {
