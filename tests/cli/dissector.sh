@@ -3,7 +3,8 @@
 # tests/cli/dissector.sh - the Wireshark plugin (dissector/) through tshark: it loads from the
 # build tree and takes LINKTYPE_VSOCK over from the built-in dissector; filters, the tree,
 # Follow and the conversation table on the tcpdump fixture; every field agrees with
-# vsockdump --json packet by packet (fixture, mkcap catalog, a bulk capture); every flow
+# vsockdump --json packet by packet (fixture, mkcap catalog, a bulk capture, live captures
+# made in the test VM on both kernels by dissector/vm-live.sh); every flow
 # rule fires as expert info on a capture that breaks it and not on its near miss; Decode As
 # and the hybrid heuristic; no crash and nothing on stderr over the golden captures and
 # the capture-shaped fuzz corpora (decode, flow).  TAP.
@@ -131,6 +132,26 @@ for c in fix.pcapng catalog.pcap bulk.pcap; do
 	python3 dissector/json-agree.py "$T/$c.pdml" "$T/$c.json" >"$T/agree" 2>&1 && [ ! -s "$T/err" ]
 	ok $? "fields agree with vsockdump --json packet by packet: $c ($(tail -1 "$T/agree"))" ||
 		{ diag <"$T/agree"; diag <"$T/err"; }
+done
+
+# Live captures: real kernel traffic from the test VM (dissector/vm-live.sh), both kernels.
+for k in 6.1 6.12; do
+	rm -f "$T/live-$k.pcap"
+	tests/vm/run -k "$k" -t 240 -o "$T/vm-$k" dissector/vm-live.sh >"$T/vm.log" 2>&1
+	rc=$?
+	cp "$T/vm-$k/live.pcap" "$T/live-$k.pcap" 2>/dev/null && chmod 0644 "$T/live-$k.pcap"
+	[ "$rc" = 0 ] && [ -s "$T/live-$k.pcap" ]
+	ok $? "VM $k: live capture of stream, seqpacket, bulk and refused traffic (status $rc)" ||
+		grep -E '^not ok|^#' "$T/vm.log" | diag
+	ts -r "$T/live-$k.pcap" -T pdml >"$T/live.pdml" 2>"$T/err"
+	"$B"/vsockdump -r "$T/live-$k.pcap" --json >"$T/live.json" 2>/dev/null
+	python3 dissector/json-agree.py "$T/live.pdml" "$T/live.json" >"$T/agree" 2>&1 &&
+		[ ! -s "$T/err" ] && [ "$(grep -c '"op":"rw"' "$T/live.json")" -ge 5 ]
+	ok $? "VM $k: fields agree with vsockdump --json packet by packet ($(tail -1 "$T/agree"))" ||
+		{ diag <"$T/agree"; diag <"$T/err"; }
+	ts -r "$T/live-$k.pcap" -q -z follow,vsockkit,ascii,0 >"$T/fol" 2>&1
+	[ "$(grep -c '^ping$' "$T/fol")" = 2 ] && [ "$(grep -c '^pong$' "$T/fol")" = 2 ]
+	ok $? "VM $k: follow stream 0 shows ping/pong out and back" || diag <"$T/fol"
 done
 
 # ---- every flow rule as expert info ----------------------------------------------------
