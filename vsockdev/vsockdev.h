@@ -103,7 +103,7 @@ struct vd_vq {
 
 struct vd_capture;
 
-#define VD_BUF_ALLOC (256u * 1024)   /* our buf_alloc: guest-to-host bytes we hold */
+#define VD_BUF_ALLOC (1024u * 1024)   /* our buf_alloc: guest-to-host bytes we hold */
 #define VD_H2G_BUF   (64u * 1024)    /* host-to-guest bytes read ahead of the guest */
 
 enum vd_conn_state {
