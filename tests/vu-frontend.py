@@ -61,7 +61,8 @@ def u64(v):
 
 send(1)
 feat = struct.unpack("<Q", reply(1))[0]
-check(feat == 0x150000000, f"GET_FEATURES {feat:#x}: VERSION_1, PROTOCOL_FEATURES, INDIRECT_DESC")
+check(feat == 0x150000002,
+      f"GET_FEATURES {feat:#x}: VERSION_1, PROTOCOL_FEATURES, INDIRECT_DESC, SEQPACKET")
 send(15)
 pf = struct.unpack("<Q", reply(15))[0]
 check(pf == 0x209, f"GET_PROTOCOL_FEATURES {pf:#x}: MQ, REPLY_ACK, CONFIG")
@@ -196,6 +197,9 @@ check(p is not None and p["op"] == 3 and p["dst_port"] == 1001, "REQUEST to a po
 tx(hdr(1002, 6000, 1, type_=9), head=3)
 p = rx()
 check(p is not None and p["op"] == 3 and p["type"] == 9, "unknown type 9: RST")
+tx(hdr(1003, 6000, 1, type_=2), head=4)
+p = rx()
+check(p is not None and p["op"] == 3 and p["type"] == 2, "seqpacket when not negotiated: RST")
 check(host.recv(100) == b"overflow", "a second RW arrives too")
 
 # ---- a driver that breaks ring rules ----

@@ -129,6 +129,12 @@ void vd_conn_update(struct vd *vd, struct vd_conn *c)
 	/* the guest will not read any more: what the host program sends goes nowhere */
 	if (c->peer_shut & VSK_FLAG_SHUTDOWN_RCV)
 		c->h2g_len = c->h2g_off = 0;
+	/* a seqpacket message the guest never ended (no EOM before SHUTDOWN) is dropped */
+	if (c->type == VSK_TYPE_SEQPACKET && c->peer_shut & VSK_FLAG_SHUTDOWN_SEND &&
+	    !c->msg_n && c->msg_open) {
+		c->fwd_cnt += (uint32_t)c->msg_open;
+		c->g2h_len = c->g2h_off = c->msg_open = 0;
+	}
 	/* the guest's SHUTDOWN SEND reaches the host program after the guest's last byte */
 	if (c->peer_shut & VSK_FLAG_SHUTDOWN_SEND && c->g2h_len == 0 && !c->uds_wr_shut &&
 	    c->fd >= 0) {
@@ -222,7 +228,7 @@ static void hdr_for(const struct vd *vd, const struct vd_conn *c, uint16_t op,
 	h->dst_cid = vd->cid;
 	h->src_port = c->local_port;
 	h->dst_port = c->peer_port;
-	h->type = VSK_TYPE_STREAM;
+	h->type = c->type;
 	h->op = op;
 	h->buf_alloc = VD_BUF_ALLOC;
 	h->fwd_cnt = c->fwd_cnt;
@@ -265,8 +271,9 @@ static void guest_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const ui
 		vd->dropped++;
 		return;
 	}
-	/* Socket Device: Receive and Transmit: an unknown (or unoffered) type gets RST */
-	if (h->type != VSK_TYPE_STREAM) {
+	/* Socket Device: Receive and Transmit: an unknown (or unnegotiated) type gets RST */
+	if (h->type != VSK_TYPE_STREAM &&
+	    !(h->type == VSK_TYPE_SEQPACKET && vd->features & (1ULL << VSK_FEATURE_SEQPACKET))) {
 		reply_rst(vd, h);
 		return;
 	}
@@ -282,6 +289,13 @@ static void guest_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const ui
 	}
 	if (!c || c->state == VD_HANDSHAKE) {
 		reply_rst(vd, h);
+		return;
+	}
+	if (h->type != c->type) {
+		if (h->op != VSK_OP_RST)
+			vd_conn_reset(vd, c, "packet of another type");
+		else
+			vd_conn_free(vd, c);
 		return;
 	}
 	c->peer_buf_alloc = h->buf_alloc;
@@ -334,6 +348,19 @@ static void guest_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const ui
 		memcpy(c->g2h + c->g2h_off + c->g2h_len, payload, plen);
 		c->g2h_len += plen;
 		c->rx_cnt += (uint32_t)plen;
+		if (c->type == VSK_TYPE_SEQPACKET) {
+			/* Seqpacket Sockets: EOM ends a message; it becomes one send() */
+			c->msg_open += plen;
+			if (h->flags & VSK_FLAG_SEQ_EOM) {
+				if (c->msg_n == VD_MAX_MSGS) {
+					vd_conn_reset(vd, c, "too many messages held");
+					return;
+				}
+				c->msg_len[(c->msg_head + c->msg_n++) % VD_MAX_MSGS] =
+					(uint32_t)c->msg_open;
+				c->msg_open = 0;
+			}
+		}
 		break;
 	case VSK_OP_CREDIT_UPDATE:
 		break;
@@ -490,6 +517,9 @@ static bool rx_fill(struct vd *vd)
 				plen = VSK_MAX_PKT_BUF_SIZE;
 			hdr_for(vd, c, VSK_OP_RW, &h);
 			h.len = (uint32_t)plen;
+			/* h2g holds one whole message of a seqpacket connection */
+			if (c->type == VSK_TYPE_SEQPACKET && plen == c->h2g_len)
+				h.flags = VSK_FLAG_SEQ_EOM;
 			payload = c->h2g + c->h2g_off;
 		} else if (c->pending & VD_P_SHUTDOWN) {
 			hdr_for(vd, c, VSK_OP_SHUTDOWN, &h);

@@ -73,6 +73,7 @@ void vd_hybrid_accept(struct vd *vd)
 		return;
 	}
 	c->state = VD_HANDSHAKE;
+	c->type = VSK_TYPE_STREAM;
 	c->host_initiated = true;
 	c->fd = s;
 }
@@ -148,7 +149,10 @@ int vd_hybrid_dial(struct vd *vd, const struct vsk_virtio_hdr *h)
 	snprintf(path, sizeof(path), "%s_%u", vd->uds_path, h->dst_port);
 	if (unix_addr(path, &a) < 0)
 		return -1;
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* a seqpacket connection goes to a SOCK_SEQPACKET listener (one message per
+	 * send and recv); a listener of the other type refuses it (EPROTOTYPE) */
+	s = socket(AF_UNIX, (h->type == VSK_TYPE_SEQPACKET ? SOCK_SEQPACKET : SOCK_STREAM) |
+		   SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -1;
 	/* a UNIX connect completes at once, or fails (EAGAIN: the backlog is full) */
@@ -163,6 +167,7 @@ int vd_hybrid_dial(struct vd *vd, const struct vsk_virtio_hdr *h)
 		return -1;
 	}
 	c->fd = s;
+	c->type = h->type;
 	c->state = VD_ESTABLISHED;
 	c->pending = VD_P_RESPONSE;
 	c->peer_buf_alloc = h->buf_alloc;
@@ -183,11 +188,57 @@ short vd_conn_events(const struct vd_conn *c)
 	if (c->state != VD_CONNECTING && c->state != VD_ESTABLISHED)
 		return 0;
 	if (!c->uds_eof && c->h2g_len < VD_H2G_BUF &&
-	    !(c->peer_shut & VSK_FLAG_SHUTDOWN_RCV) && !(c->our_shut & VSK_FLAG_SHUTDOWN_SEND))
+	    !(c->peer_shut & VSK_FLAG_SHUTDOWN_RCV) && !(c->our_shut & VSK_FLAG_SHUTDOWN_SEND) &&
+	    (c->type == VSK_TYPE_STREAM || c->h2g_len == 0))
 		ev |= POLLIN;
-	if (c->g2h_len)
+	if (c->type == VSK_TYPE_STREAM ? c->g2h_len > 0 : c->msg_n > 0)
 		ev |= POLLOUT;
 	return ev;
+}
+
+/* Seqpacket: whole messages each way; a message from the host program larger than
+ * VD_H2G_BUF cannot be carried whole and resets the connection. */
+static void seq_io(struct vd *vd, struct vd_conn *c, short ev, short revents)
+{
+	while (ev & POLLOUT && revents & (POLLOUT | POLLERR | POLLHUP) && c->msg_n) {
+		size_t len = c->msg_len[c->msg_head];
+		ssize_t w = send(c->fd, c->g2h + c->g2h_off, len, MSG_NOSIGNAL);
+
+		if (w < 0 && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (w != (ssize_t)len) {
+			vd_conn_reset(vd, c, w < 0 ? strerror(errno) : "message cut");
+			return;
+		}
+		c->g2h_off += len;
+		c->g2h_len -= len;
+		c->fwd_cnt += (uint32_t)len;
+		c->msg_head = (c->msg_head + 1) % VD_MAX_MSGS;
+		c->msg_n--;
+		if (!c->g2h_len)
+			c->g2h_off = 0;
+	}
+	if (ev & POLLIN && revents & (POLLIN | POLLERR | POLLHUP) && !c->h2g_len) {
+		struct iovec iov = { .iov_base = c->h2g, .iov_len = VD_H2G_BUF };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t r = recvmsg(c->fd, &mh, 0);
+
+		/* a zero-length message cannot be told from end of file: both end it */
+		if (r == 0) {
+			c->uds_eof = true;
+		} else if (r > 0) {
+			if (mh.msg_flags & MSG_TRUNC) {
+				vd_conn_reset(vd, c, "a message larger than 64 KiB from the host program");
+				return;
+			}
+			c->h2g_off = 0;
+			c->h2g_len = (size_t)r;
+		} else if (errno != EAGAIN && errno != EINTR) {
+			vd_conn_reset(vd, c, strerror(errno));
+			return;
+		}
+	}
+	vd_conn_update(vd, c);
 }
 
 void vd_conn_io(struct vd *vd, struct vd_conn *c, short revents)
@@ -196,6 +247,10 @@ void vd_conn_io(struct vd *vd, struct vd_conn *c, short revents)
 
 	if (c->state == VD_HANDSHAKE) {
 		handshake(vd, c);
+		return;
+	}
+	if (c->type == VSK_TYPE_SEQPACKET) {
+		seq_io(vd, c, ev, revents);
 		return;
 	}
 	if (ev & POLLOUT && revents & (POLLOUT | POLLERR | POLLHUP)) {

@@ -12,10 +12,11 @@
 #include "vsockdev.h"
 
 /* What we offer: VERSION_1 and PROTOCOL_FEATURES are mandatory for QEMU 7.2, INDIRECT_DESC
- * lib/vring.c walks.  Not EVENT_IDX (lib/vring.c does not keep used_event), not SEQPACKET
- * (the hybrid side carries streams only). */
+ * lib/vring.c walks, SEQPACKET (guest-initiated only: SOCK_SEQPACKET UNIX sockets).  Not
+ * EVENT_IDX (lib/vring.c does not keep used_event). */
 static const uint64_t offered_features = (1ULL << VSK_F_VERSION_1) |
-	(1ULL << VSK_VU_F_PROTOCOL_FEATURES) | (1ULL << VSK_F_INDIRECT_DESC);
+	(1ULL << VSK_VU_F_PROTOCOL_FEATURES) | (1ULL << VSK_F_INDIRECT_DESC) |
+	(1ULL << VSK_FEATURE_SEQPACKET);
 static const uint64_t offered_proto = (1ULL << VSK_VU_PROTO_F_MQ) |
 	(1ULL << VSK_VU_PROTO_F_REPLY_ACK) | (1ULL << VSK_VU_PROTO_F_CONFIG);
 

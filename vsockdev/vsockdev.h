@@ -104,7 +104,9 @@ struct vd_vq {
 struct vd_capture;
 
 #define VD_BUF_ALLOC (1024u * 1024)   /* our buf_alloc: guest-to-host bytes we hold */
-#define VD_H2G_BUF   (64u * 1024)    /* host-to-guest bytes read ahead of the guest */
+#define VD_H2G_BUF   (64u * 1024)    /* host-to-guest bytes read ahead of the guest;
+					 * also the largest seqpacket message to the guest */
+#define VD_MAX_MSGS  4096            /* seqpacket: whole guest messages held */
 
 enum vd_conn_state {
 	VD_HANDSHAKE,                    /* host program: reading "CONNECT <port>\n" */
@@ -119,6 +121,7 @@ enum { VD_P_REQUEST = 1, VD_P_RESPONSE = 2, VD_P_CREDIT = 4, VD_P_SHUTDOWN = 8, 
 struct vd_conn {
 	enum vd_conn_state state;
 	bool host_initiated;
+	uint16_t type;                   /* VSK_TYPE_STREAM or VSK_TYPE_SEQPACKET */
 	uint32_t local_port;             /* host side (the UNIX socket's) port */
 	uint32_t peer_port;              /* the guest's port */
 	int fd;                          /* the host program's UNIX socket, -1 once closed */
@@ -131,6 +134,11 @@ struct vd_conn {
 	/* guest to host: RW payload not yet written to the UNIX socket */
 	uint8_t *g2h;                    /* VD_BUF_ALLOC bytes */
 	size_t g2h_off, g2h_len;
+	/* seqpacket: lengths of the whole messages at the front of g2h (a ring), and the
+	 * bytes of the message still open (no EOM yet) after them */
+	uint32_t msg_len[VD_MAX_MSGS];
+	unsigned msg_head, msg_n;
+	size_t msg_open;
 	uint32_t rx_cnt;                 /* RW bytes received from the guest */
 	uint32_t fwd_cnt;                /* of them, written to the host program */
 	uint32_t fwd_cnt_adv;            /* fwd_cnt the guest last heard from us */

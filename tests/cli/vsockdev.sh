@@ -6,7 +6,8 @@
 # test VM's vhost-user-vsock-pci device (tests/vm/run with VSK_VM_MEMFD=1 and
 # VSK_VM_QEMU_ARGS), the guest half is tests/vm/vsockdev-guest.sh, and the host side is
 # build/vsockcat --uds: 16 MiB each way byte-identical (sha256), half-close both ways,
-# refused ports both ways, the CID from GET_CONFIG, and vsockdev's --capture of the whole
+# refused ports both ways, seqpacket from the guest to a SOCK_SEQPACKET listener (message
+# boundaries both ways), the CID from GET_CONFIG, and vsockdev's --capture of the whole
 # session decoding with `vsockdump -r --check` without a finding.
 # SAFETY: no AF_VSOCK socket on this machine: vsockdev and vsockcat --uds use UNIX sockets
 # only; every vsock socket is inside the guest.
@@ -177,8 +178,26 @@ run_kernel() {
 	pids+=($!)
 	"$V" --uds "$W/v.sock" -l 6002 -e cat 2>"$W/h6002.err" &
 	pids+=($!)
+	# UDS_6003: a SOCK_SEQPACKET listener (vsockcat --uds has no seqpacket) that logs each
+	# message and answers it upper-cased, as a message of its own
+	python3 - "$W/v.sock_6003" "$W/seq.log" <<'E' 2>"$W/seq.err" &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen()
+c, _ = s.accept()
+with open(sys.argv[2], "w") as log:
+    while True:
+        m = c.recv(65536)
+        if not m:
+            break
+        print(repr(m), file=log, flush=True)
+        c.send(m.upper())
+c.close()
+E
+	pids+=($!)
 	wait_for 10 test -S "$W/vu.sock" && wait_for 10 test -S "$W/v.sock_6001" &&
-		wait_for 10 test -S "$W/v.sock_6002"
+		wait_for 10 test -S "$W/v.sock_6002" && wait_for 10 test -S "$W/v.sock_6003"
 	ok $? "$k: vsockdev and the host listeners are up"
 
 	VSK_VM_MEMFD=1 VSK_VM_QEMU_ARGS="-chardev socket,id=vsk0,path=$W/vu.sock -device vhost-user-vsock-pci,chardev=vsk0" \
@@ -222,6 +241,16 @@ run_kernel() {
 	[ "$(cat "$W/out/g4.size" 2>/dev/null)" = 1048576 ] &&
 		[ "$(cat "$W/out/g4.sha")" = "$(cat "$W/out/g4-sent.sha")" ]
 	ok $? "$k: guest-initiated 1 MiB echoed byte-identical"
+	printf "b'one'\nb'two'\nb'three'\n" >"$W/seq.want"
+	cmp -s "$W/seq.log" "$W/seq.want"
+	ok $? "$k: guest seqpacket to a SOCK_SEQPACKET host listener: three messages, boundaries kept"
+	diag <"$W/seq.log"
+	printf 'ONE\nTWO\nTHREE\n' | cmp -s - "$W/out/g6.txt"
+	ok $? "$k: the host's three answers arrive as three messages"
+	diag <"$W/out/g6.txt" 2>/dev/null
+	grep -q "2:6001: connection refused" "$W/out/g7.err" 2>/dev/null
+	ok $? "$k: guest seqpacket to a stream host listener: refused"
+	diag <"$W/out/g7.err" 2>/dev/null
 	grep -q "2:6099: connection refused" "$W/out/g5.err" 2>/dev/null
 	ok $? "$k: no host listener on port 6099: the guest's connect is refused (RST)"
 	diag <"$W/out/g5.err" 2>/dev/null

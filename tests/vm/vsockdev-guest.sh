@@ -14,6 +14,8 @@
 #   g4.sha, g4-sent.sha  1 MiB the guest sent to host port 6002 and what came back
 #   g4.size              the size of what came back
 #   g5.err               vsockcat's error connecting to host port 6099 (nobody there)
+#   g6.txt               the answers to three seqpacket messages sent to host port 6003
+#   g7.err               vsockcat's error for seqpacket to 6001 (a stream listener)
 #   done                 the guest is finished
 . "$(dirname "$0")/lib.sh"
 
@@ -58,6 +60,12 @@ wc -c <"$T/g4.out" >/out/g4.size
 timeout 60 vsockcat 2 6099 </dev/null >/dev/null 2>/out/g5.err
 [ $? = 1 ]
 ok $? "guest to host port 6099 (no listener) fails"
+printf 'one\ntwo\nthree\n' | timeout 60 vsockcat --seqpacket 2 6003 >/out/g6.txt 2>"$T/g6.err"
+ok $? "seqpacket to host port 6003: three messages sent, answers read"
+diag "$T/g6.err"
+timeout 60 vsockcat --seqpacket 2 6001 </dev/null >/dev/null 2>/out/g7.err
+[ $? = 1 ]
+ok $? "seqpacket to host port 6001 (a stream listener) fails"
 
 wait_pid "$p1" 400
 ok $? "vsockcat -l 5001 ended"
