@@ -53,7 +53,7 @@ struct vh {
 	uint64_t acked;            /* what set_features gave it */
 	struct vsk_vq_addr vq[3];
 	bool vq_set[3];
-	/* The event queue, device side, as the VMM (this target) sees it; see reset_device. */
+	/* The event queue, device side, as the VMM (this target) sees it (vh_transport_reset). */
 	struct vsk_mem_flat flat;
 	struct vsk_vq_dev evq;
 	bool evq_ready, event_signal;
@@ -107,7 +107,7 @@ static void open_error(char *err, size_t errlen, const char *what, int e, uint64
 	} else if (!strcmp(what, "VHOST_VSOCK_SET_GUEST_CID")) {
 		if (e == EADDRINUSE)
 			hint = " (another vhost-vsock user or a local transport has this CID:"
-			       " choose another guest CID)";
+			       " use another guest CID, --cid)";
 		else if (e == EINVAL)
 			hint = " (CIDs 0, 1, 2, 0xffffffff and CIDs above 32 bits are reserved)";
 	} else if (!strcmp(what, "VHOST_SET_OWNER") && e == EBUSY) {

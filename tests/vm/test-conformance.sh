@@ -17,10 +17,38 @@
 here=$(cd "$(dirname "$0")" && pwd)
 expect=$here/conformance-expect/$VSK_KERNEL.txt
 
+# The target's errors are one line that says what to do: first without the module...
+vsock-conformance --target vhost --only request_listener >"$T/nomod" 2>&1
+rc=$?
+[ ! -e /dev/vhost-vsock ] && [ "$rc" = 1 ] &&
+	grep -q '^#   failure: target vhost: /dev/vhost-vsock: .*modprobe vhost_vsock' "$T/nomod"
+ok $? "without vhost_vsock: the case fails with '... modprobe vhost_vsock' (status $rc)"
+diag "$T/nomod"
+
 modprobe vhost_vsock 2>"$T/modprobe.err"
 [ -c /dev/vhost-vsock ]
 ok $? "modprobe vhost_vsock: /dev/vhost-vsock exists"
 diag "$T/modprobe.err"
+
+# ...then with the guest CID held by another vhost-vsock user (a python3 that set CID 3
+# and sleeps).
+python3 -c '
+import fcntl, struct, time
+fd = open("/dev/vhost-vsock", "rb", buffering=0)
+fcntl.ioctl(fd, 0x4008af60, struct.pack("<Q", 3))   # VHOST_VSOCK_SET_GUEST_CID
+print("ready", flush=True)
+time.sleep(60)
+' >"$T/holder.out" 2>&1 &
+holder=$!
+wait_for 10 grep -q ready "$T/holder.out"
+vsock-conformance --target vhost --cid 3 --only request_listener >"$T/busy" 2>&1
+rc=$?
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+[ "$rc" = 1 ] &&
+	grep -q '^#   failure: target vhost: VHOST_VSOCK_SET_GUEST_CID 3: .*use another guest CID' "$T/busy"
+ok $? "guest CID 3 taken: the case fails with 'VHOST_VSOCK_SET_GUEST_CID 3: ... use another guest CID' (status $rc)"
+diag "$T/busy" "$T/holder.out"
 
 vsock-conformance --list >"$T/list" 2>"$T/list.err"
 rc=$?
