@@ -196,8 +196,11 @@ with open(sys.argv[2], "w") as log:
 c.close()
 E
 	pids+=($!)
+	"$V" --uds "$W/v.sock" -l 6004 -e cat 2>"$W/h6004.err" &
+	pids+=($!)
 	wait_for 10 test -S "$W/vu.sock" && wait_for 10 test -S "$W/v.sock_6001" &&
-		wait_for 10 test -S "$W/v.sock_6002" && wait_for 10 test -S "$W/v.sock_6003"
+		wait_for 10 test -S "$W/v.sock_6002" && wait_for 10 test -S "$W/v.sock_6003" &&
+		wait_for 10 test -S "$W/v.sock_6004"
 	ok $? "$k: vsockdev and the host listeners are up"
 
 	VSK_VM_MEMFD=1 VSK_VM_QEMU_ARGS="-chardev socket,id=vsk0,path=$W/vu.sock -device vhost-user-vsock-pci,chardev=vsk0" \
@@ -251,6 +254,9 @@ E
 	grep -q "2:6001: connection refused" "$W/out/g7.err" 2>/dev/null
 	ok $? "$k: guest seqpacket to a stream host listener: refused"
 	diag <"$W/out/g7.err" 2>/dev/null
+	[ "$(cat "$W/out/g8.txt" 2>/dev/null)" = "after reload" ]
+	ok $? "$k: after the guest driver's reload (device stop and start) traffic flows again"
+	grep -c 'GET_VRING_BASE\|stopped at' "$W/dev.err" | diag
 	grep -q "2:6099: connection refused" "$W/out/g5.err" 2>/dev/null
 	ok $? "$k: no host listener on port 6099: the guest's connect is refused (RST)"
 	diag <"$W/out/g5.err" 2>/dev/null

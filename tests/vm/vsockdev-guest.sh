@@ -16,6 +16,7 @@
 #   g5.err               vsockcat's error connecting to host port 6099 (nobody there)
 #   g6.txt               the answers to three seqpacket messages sent to host port 6003
 #   g7.err               vsockcat's error for seqpacket to 6001 (a stream listener)
+#   g8.txt               host port 6004's echo after the driver was unloaded and loaded
 #   done                 the guest is finished
 . "$(dirname "$0")/lib.sh"
 
@@ -75,5 +76,14 @@ wc -c <"$T/r1.bin" >/out/r1.size
 wait_pid "$p2" 60
 ok $? "vsockcat -l 5002 -e tr ended"
 diag "$T/l2.err"
+# The driver goes away and comes back: QEMU stops the device (GET_VRING_BASE) and starts
+# it again with new rings; vsockdev must carry traffic again (host port 6004 echoes).
+rmmod vmw_vsock_virtio_transport
+ok $? "rmmod vmw_vsock_virtio_transport"
+modprobe vmw_vsock_virtio_transport
+ok $? "modprobe vmw_vsock_virtio_transport again"
+printf 'after reload\n' | timeout 60 vsockcat 2 6004 >/out/g8.txt 2>"$T/g8.err"
+ok $? "guest to host port 6004 after the driver reload"
+diag "$T/g8.err"
 touch /out/done
 finish
