@@ -224,6 +224,21 @@ E
 	ok $? "$k: no listener on guest port 5999: closed without OK"
 	diag <"$W/c3.err"
 
+	# ten connections at once through one device: each echoed byte-identical
+	local par=() good=0
+	for i in $(seq 10); do
+		head -c 262144 /dev/urandom >"$W/par$i.in"
+		timeout 120 "$V" --uds "$W/v.sock" 5003 <"$W/par$i.in" >"$W/par$i.out" 2>"$W/par$i.err" &
+		par+=($!)
+	done
+	for i in $(seq 10); do
+		wait "${par[i - 1]}" && cmp -s "$W/par$i.in" "$W/par$i.out" && good=$((good + 1))
+	done
+	touch "$W/out/host-done"
+	[ "$good" = 10 ]
+	ok $? "$k: ten parallel connections to guest port 5003: $good of 10 echoed byte-identical"
+	cat "$W"/par*.err 2>/dev/null | diag
+
 	wait_pid "$vmpid" 500
 	rc=$?
 	grep -E '^(not )?ok' "$W/vm.out" >"$W/guest.tap"

@@ -8,7 +8,9 @@
 # Protocol with the host (files in /out):
 #   cid                  the CID the guest driver read from the device
 #   g.sha                sha256 of the 16 MiB the guest sends on port 5001
-#   ready                listeners on 5001 (bulk, both ways) and 5002 (tr a-z A-Z) are up
+#   ready                listeners on 5001 (bulk, both ways), 5002 (tr a-z A-Z) and 5003
+#                        (-k, echo) are up
+#   host-done            (written by the host) its clients of 5003 are finished
 #   r1.sha, r1.size      sha256 and size of what arrived on 5001 (when the connection ended)
 #   g3.txt               the host's answer to the guest's half-closed "from guest" (6001)
 #   g4.sha, g4-sent.sha  1 MiB the guest sent to host port 6002 and what came back
@@ -43,8 +45,11 @@ vsockcat -v -l 5001 <"$T/g.bin" >"$T/r1.bin" 2>"$T/l1.err" &
 p1=$!
 vsockcat -v -l 5002 -c 'tr a-z A-Z' </dev/null 2>"$T/l2.err" &
 p2=$!
-wait_for 30 grep -q listening "$T/l1.err" && wait_for 30 grep -q listening "$T/l2.err"
-ok $? "listeners on 5001 and 5002"
+vsockcat -v -l -k 5003 -e cat </dev/null 2>"$T/l3.err" &
+p3=$!
+wait_for 30 grep -q listening "$T/l1.err" && wait_for 30 grep -q listening "$T/l2.err" &&
+	wait_for 30 grep -q listening "$T/l3.err"
+ok $? "listeners on 5001, 5002 and 5003 (-k, echo)"
 touch /out/ready
 
 # Guest-initiated, while the host works on 5001: the host listens on UDS_6001 (tr) and
@@ -76,6 +81,11 @@ wc -c <"$T/r1.bin" >/out/r1.size
 wait_pid "$p2" 60
 ok $? "vsockcat -l 5002 -e tr ended"
 diag "$T/l2.err"
+# the host's parallel clients on 5003 are done when it says so
+wait_for 300 test -e /out/host-done
+ok $? "the host finished with 5003"
+kill "$p3"
+wait "$p3" 2>/dev/null
 # The driver goes away and comes back: QEMU stops the device (GET_VRING_BASE) and starts
 # it again with new rings; vsockdev must carry traffic again (host port 6004 echoes).
 rmmod vmw_vsock_virtio_transport
