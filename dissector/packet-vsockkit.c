@@ -331,11 +331,11 @@ static void add_fields(proto_tree *t, tvbuff_t *tvb, int which, uint32_t base,
 		const struct hfield *f = &hfields[which][i];
 
 		if (f->hf == hf_hdr_flags) {
-			static int *bits[16 + 1];
+			static int *bits[G_N_ELEMENTS(hf_flag) + 1];
 			uint32_t defined = vsk_flags_defined(pkt->hdr.op, pkt->hdr.type);
 			size_t k = 0;
 
-			for (size_t j = 0; j < vsk_nflags && k < 16; j++)
+			for (size_t j = 0; j < vsk_nflags && j < G_N_ELEMENTS(hf_flag); j++)
 				if (vsk_flags[j].op == pkt->hdr.op && (defined & vsk_flags[j].mask))
 					bits[k++] = &hf_flag[j];
 			bits[k] = NULL;
@@ -770,7 +770,7 @@ static void register_hfields(void)
 			k++;
 		}
 	}
-	for (size_t j = 0; j < vsk_nflags; j++) {
+	for (size_t j = 0; j < vsk_nflags && j < G_N_ELEMENTS(hf_flag); j++) {
 		const struct vsk_name *op = vsk_table_find(&vsk_tab_op, vsk_flags[j].op);
 		header_field_info *h = &hf[k].hfinfo;
 
