@@ -5,7 +5,10 @@ memfd as guest memory) and the guest driver (split rings laid out by hand), so v
 be checked on the build machine without a VM, including with rings no real driver would
 write.  No AF_VSOCK anywhere: the vhost-user socket and the hybrid sockets are UNIX sockets.
 
-Usage: vu-frontend.py VHOST_USER_SOCKET UDS_PATH CID
+Usage: vu-frontend.py VHOST_USER_SOCKET UDS_PATH CID [MODE]
+MODE: basic (default: packets both ways, then a loop in rx and a bad head in tx),
+      rule:NAME (one ring rule broken on tx, e.g. rule:desc_addr),
+      random:N (N rounds of random bytes in both rings, each restarted and stopped).
 Prints one line per check, "ok - ..." or "not ok - ...", and exits 0 if all passed.
 """
 import mmap
@@ -170,52 +173,161 @@ def rx():
             "len": f[4], "type": f[5], "op": f[6], "flags": f[7], "data": b[44:]}
 
 
-for i in range(NUM - 1):
-    rx_post(i)
+def basic():
+    """Packets both ways, replies to bad packets, then one rule broken on each queue."""
+    for i in range(NUM - 1):
+        rx_post(i)
 
-# guest to host: REQUEST to port 6000, where a host program listens
-lst = socket.socket(socket.AF_UNIX)
-lst.bind(uds + "_6000")
-lst.listen()
-check(tx(hdr(1000, 6000, 1)) is not None, "tx: REQUEST taken and given back")
-p = rx()
-check(p is not None and p["op"] == 2 and p["src_cid"] == 2 and p["dst_cid"] == cid
-      and (p["src_port"], p["dst_port"]) == (6000, 1000), "RESPONSE to the guest's REQUEST")
-lst.settimeout(5)
-host, _ = lst.accept()
-host.settimeout(5)
-tx(hdr(1000, 6000, 5, 4) + b"pong")
-check(host.recv(100) == b"pong", "guest RW reaches the host program")
-host.sendall(b"ping")
-p = rx()
-check(p is not None and p["op"] == 5 and p["data"] == b"ping", "host program's bytes: RW to the guest")
-tx(hdr(1000, 6000, 5, 8) + b"overflow", head=1)
-# no listener at UDS_6001: RST; an unknown type: RST; an RST gets nothing
-tx(hdr(1001, 6001, 1), head=2)
-p = rx()
-check(p is not None and p["op"] == 3 and p["dst_port"] == 1001, "REQUEST to a port nobody serves: RST")
-tx(hdr(1002, 6000, 1, type_=9), head=3)
-p = rx()
-check(p is not None and p["op"] == 3 and p["type"] == 9, "unknown type 9: RST")
-tx(hdr(1003, 6000, 1, type_=2), head=4)
-p = rx()
-check(p is not None and p["op"] == 3 and p["type"] == 2, "seqpacket when not negotiated: RST")
-check(host.recv(100) == b"overflow", "a second RW arrives too")
+    # guest to host: REQUEST to port 6000, where a host program listens
+    lst = socket.socket(socket.AF_UNIX)
+    lst.bind(uds + "_6000")
+    lst.listen()
+    check(tx(hdr(1000, 6000, 1)) is not None, "tx: REQUEST taken and given back")
+    p = rx()
+    check(p is not None and p["op"] == 2 and p["src_cid"] == 2 and p["dst_cid"] == cid
+          and (p["src_port"], p["dst_port"]) == (6000, 1000), "RESPONSE to the guest's REQUEST")
+    lst.settimeout(5)
+    host, _ = lst.accept()
+    host.settimeout(5)
+    tx(hdr(1000, 6000, 5, 4) + b"pong")
+    check(host.recv(100) == b"pong", "guest RW reaches the host program")
+    host.sendall(b"ping")
+    p = rx()
+    check(p is not None and p["op"] == 5 and p["data"] == b"ping", "host program's bytes: RW to the guest")
+    tx(hdr(1000, 6000, 5, 8) + b"overflow", head=1)
+    # no listener at UDS_6001: RST; an unknown type: RST; an RST gets nothing
+    tx(hdr(1001, 6001, 1), head=2)
+    p = rx()
+    check(p is not None and p["op"] == 3 and p["dst_port"] == 1001, "REQUEST to a port nobody serves: RST")
+    tx(hdr(1002, 6000, 1, type_=9), head=3)
+    p = rx()
+    check(p is not None and p["op"] == 3 and p["type"] == 9, "unknown type 9: RST")
+    tx(hdr(1003, 6000, 1, type_=2), head=4)
+    p = rx()
+    check(p is not None and p["op"] == 3 and p["type"] == 2, "seqpacket when not negotiated: RST")
+    check(host.recv(100) == b"overflow", "a second RW arrives too")
 
-# ---- a driver that breaks ring rules ----
-# rx: the next buffer is a descriptor that loops to itself; the host program's bytes make
-# vsockdev pop it
-desc(0, 7, RXBUF + BUFLEN * 7, BUFLEN, 2 | 1, 7)
-avail_rx_before = avail_idx[0]
-# take every posted buffer but the loop out of reach: fill the ring's remaining entries
-# with the loop head
-for _ in range(NUM - ((avail_idx[0] - used_seen[0]) & 0xFFFF)):
-    publish(0, 7)
-for _ in range(16):
-    host.sendall(b"x" * 3000)
-# tx: an avail entry that is not a descriptor index
-publish(1, 200)
-select.select([], [], [], 1.0)
+    # ---- a driver that breaks ring rules ----
+    # rx: the next buffer is a descriptor that loops to itself; the host program's bytes make
+    # vsockdev pop it
+    desc(0, 7, RXBUF + BUFLEN * 7, BUFLEN, 2 | 1, 7)
+    avail_rx_before = avail_idx[0]
+    # take every posted buffer but the loop out of reach: fill the ring's remaining entries
+    # with the loop head
+    for _ in range(NUM - ((avail_idx[0] - used_seen[0]) & 0xFFFF)):
+        publish(0, 7)
+    for _ in range(16):
+        host.sendall(b"x" * 3000)
+    # tx: an avail entry that is not a descriptor index
+    publish(1, 200)
+    select.select([], [], [], 1.0)
+
+
+
+def start_queues():
+    for q, (d, a, u) in RINGS.items():
+        send(8, struct.pack("<II", q, NUM))
+        send(10, struct.pack("<II", q, avail_idx[q]))
+        send(9, struct.pack("<IIQQQQ", q, 0, UVA + d, UVA + u, UVA + a, GPA + u))
+        send(12, u64(q), [kick[q]])
+        send(18, struct.pack("<II", q, 1))
+
+
+def stop_queues():
+    ok_ = True
+    for q in (0, 1):
+        send(18, struct.pack("<II", q, 0))
+        send(11, struct.pack("<II", q, 0))
+        ok_ &= struct.unpack("<II", reply(11))[0] == q
+    return ok_
+
+
+def rule(name):
+    """One ring rule broken on tx (a fresh queue): vsockdev logs it (the shell looks)."""
+    for i in range(NUM - 1):
+        rx_post(i)
+    t = GPA + RINGS[1][0]
+    if name == "avail_idx_jump":
+        struct.pack_into("<H", mem, at(GPA + RINGS[1][1] + 2), 100)
+        os.eventfd_write(kick[1], 1)
+    elif name == "head_range":
+        publish(1, 200)
+    elif name == "desc_addr":
+        desc(1, 0, GPA + SIZE + 0x1000, 44, 0)
+        publish(1, 0)
+    elif name == "next_range":
+        desc(1, 0, TXBUF, 44, 1, 200)
+        publish(1, 0)
+    elif name == "chain_loop":
+        desc(1, 0, TXBUF, 44, 1, 0)
+        publish(1, 0)
+    elif name == "read_after_write":
+        desc(1, 0, TXBUF, 44, 2 | 1, 1)
+        desc(1, 1, TXBUF + 64, 44, 0)
+        publish(1, 0)
+    elif name == "indirect_unnegotiated":
+        struct.pack_into("<QIHH", mem, at(TXBUF + 256), TXBUF, 44, 0, 0)
+        desc(1, 0, TXBUF + 256, 16, 4)
+        publish(1, 0)
+    else:
+        check(False, f"unknown rule {name}")
+    del t
+    select.select([], [], [], 0.5)
+
+
+def random_rings(n):
+    """n rounds: both rings filled with random bytes, restarted, kicked, stopped."""
+    import random
+    alive = 0
+    for seed in range(n):
+        r = random.Random(seed)
+        for q, (d, a, u) in RINGS.items():
+            for off, size in ((d, 16 * NUM), (a, 6 + 2 * NUM)):
+                mem[at(GPA + off):at(GPA + off) + size] = r.randbytes(size)
+            avail_idx[q] = r.randrange(65536)
+            # mostly a plausible number of new entries, so the descriptors get walked
+            if r.random() < 0.9:
+                struct.pack_into("<H", mem, at(GPA + a + 2),
+                                 (avail_idx[q] + r.randrange(NUM + 1)) & 0xFFFF)
+        # mostly plausible values, so that the walk gets past the first check: heads and
+        # next below NUM, small lengths, buffers inside guest memory
+        for q, (d, a, u) in RINGS.items():
+            for i in range(NUM):
+                if r.random() < 0.9:
+                    struct.pack_into("<H", mem, at(GPA + a + 4 + 2 * i), r.randrange(NUM))
+                e = at(GPA + d + 16 * i)
+                if r.random() < 0.7:
+                    struct.pack_into("<Q", mem, e, (TXBUF if q else RXBUF) + r.randrange(0x1000))
+                if r.random() < 0.7:
+                    struct.pack_into("<I", mem, e + 8, r.randrange(200))
+                if r.random() < 0.8:
+                    struct.pack_into("<H", mem, e + 14, r.randrange(NUM))
+                if r.random() < 0.5:
+                    # 44-byte headers of real ops in tx buffers
+                    struct.pack_into("<QQIIIHHIII", mem, at(TXBUF + 64 * i), cid, 2,
+                                     r.randrange(4), r.randrange(4), r.randrange(64),
+                                     r.randrange(1, 3), r.randrange(8), r.randrange(4),
+                                     r.randrange(1 << 20), 0)
+        start_queues()
+        # a host program's CONNECT makes vsockdev pop an rx buffer for its REQUEST
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(uds)
+        c.sendall(b"CONNECT 5000\n")
+        for q in (0, 1):
+            os.eventfd_write(kick[q], 1)
+        select.select([], [], [], 0.02)
+        alive += stop_queues()
+        c.close()
+    check(alive == n, f"{alive} of {n} rounds of random rings: both queues stopped on request")
+
+
+mode = sys.argv[4] if len(sys.argv) > 4 else "basic"
+if mode == "basic":
+    basic()
+elif mode.startswith("rule:"):
+    rule(mode[5:])
+elif mode.startswith("random:"):
+    random_rings(int(mode[7:]))
 
 send(11, struct.pack("<II", 1, 0))
 b = struct.unpack("<II", reply(11))
@@ -223,6 +335,5 @@ check(b[0] == 1, f"GET_VRING_BASE tx answered after a broken ring (base {b[1]})"
 send(11, struct.pack("<II", 0, 0))
 b = struct.unpack("<II", reply(11))
 check(b[0] == 0, f"GET_VRING_BASE rx answered after a broken ring (base {b[1]})")
-host.close()
 vu.close()
 sys.exit(1 if failed else 0)

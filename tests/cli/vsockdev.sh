@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/cli/vsockdev.sh - vsockdev, the vhost-user vsock device, on the build machine:
 # bad arguments exit 2 with one line; the man page SYNOPSIS is usage(); SIGTERM is a clean
-# exit; tests/vu-frontend.py as QEMU and driver (handshake, packets, broken rings: rules
-# logged, queues stopped, no crash).  Then, for each kernel (6.1, 6.12), end to end under QEMU: vsockdev serves the
+# exit; tests/vu-frontend.py as QEMU and driver (handshake, packets, each ring rule
+# broken, 300 rounds of random rings: rules logged, queues stopped, no crash).  Then, for each kernel (6.1, 6.12), end to end under QEMU: vsockdev serves the
 # test VM's vhost-user-vsock-pci device (tests/vm/run with VSK_VM_MEMFD=1 and
 # VSK_VM_QEMU_ARGS), the guest half is tests/vm/vsockdev-guest.sh, and the host side is
 # build/vsockcat --uds: 16 MiB each way byte-identical (sha256), half-close both ways,
@@ -161,6 +161,36 @@ ok $? "the front end closed the socket: vsockdev exits 0"
 grep -q '^vsockdev: check: 0 findings$' "$T/fe.err"
 ok $? "--check: nothing found in what the device sent and received"
 diag <"$T/fe.err"
+
+# One ring rule broken per fresh device: the rule is logged by name, the queue stopped,
+# GET_VRING_BASE still answered, and vsockdev exits 0 when the front end leaves.
+for r in avail_idx_jump head_range desc_addr next_range chain_loop read_after_write \
+	indirect_unnegotiated; do
+	rm -f "$T/s3" "$T/u3"
+	"$D" --socket "$T/s3" --cid 7 --uds "$T/u3" 2>"$T/rule.err" &
+	p=$!
+	wait_for 5 test -S "$T/s3"
+	timeout 60 python3 tests/vu-frontend.py "$T/s3" "$T/u3" 7 "rule:$r" >"$T/rule.out" 2>&1 &&
+		grep -q "tx queue: the driver broke ring rule $r .*queue stopped" "$T/rule.err" &&
+		wait_pid "$p" 10
+	ok $? "tx ring breaking $r: logged, queue stopped, clean exit"
+	cat "$T/rule.out" "$T/rule.err" | diag
+	kill "$p" 2>/dev/null
+done
+# Random bytes in both rings, 300 times over (each round restarts the queues, a host
+# program's CONNECT makes vsockdev take an rx buffer, both queues are kicked and stopped).
+rm -f "$T/s3" "$T/u3"
+"$D" --socket "$T/s3" --cid 7 --uds "$T/u3" 2>"$T/rand.err" &
+p=$!
+wait_for 5 test -S "$T/s3"
+timeout 300 python3 tests/vu-frontend.py "$T/s3" "$T/u3" 7 random:300 >"$T/rand.out" 2>&1 &&
+	wait_pid "$p" 10
+ok $? "300 rounds of random rings: no crash, every stop answered, clean exit"
+diag <"$T/rand.out"
+grep -o 'ring rule [a-z_]*' "$T/rand.err" | sort -u | wc -l >"$T/nrules"
+[ "$(cat "$T/nrules")" -ge 5 ]
+ok $? "random rings broke $(cat "$T/nrules") different ring rules, each logged"
+kill "$p" 2>/dev/null
 
 # ---- end to end under QEMU ----
 # run_kernel K: one VM boot with vsockdev as the vsock device.
