@@ -189,6 +189,22 @@ static void an_cleanup(void)
 	}
 }
 
+/* The first frame after which a clock's flag is up is the one that started it; a closed
+ * connection's shutdown clock can no longer fire. */
+static void clock_note(const struct vsk_conn *c, guint32 num)
+{
+	gpointer key = GSIZE_TO_POINTER((gsize)c->index);
+
+	if (c->state == VSK_CONN_CLOSED || c->state == VSK_CONN_REFUSED)
+		g_hash_table_remove(clock_shutdown, key);
+	else if (c->full_shutdown && !g_hash_table_contains(clock_shutdown, key))
+		g_hash_table_insert(clock_shutdown, key, GUINT_TO_POINTER(num));
+	if (!c->unknown_type_pending)
+		g_hash_table_remove(clock_unknown, key);
+	else if (!g_hash_table_contains(clock_unknown, key))
+		g_hash_table_insert(clock_unknown, key, GUINT_TO_POINTER(num));
+}
+
 static struct frame_an *an_packet(packet_info *pinfo, const struct vsk_pkt *pkt, int err)
 {
 	struct vsk_violation v[MAX_FINDINGS];
@@ -213,15 +229,6 @@ static struct frame_an *an_packet(packet_info *pinfo, const struct vsk_pkt *pkt,
 		fa->stalled = c->end[from].stalled;
 		fa->in_flight = vsk_conn_in_flight(c, from);
 		fa->peer_free = vsk_conn_peer_free(c, from);
-		/* The first frame after which the flag is up is the one that raised it. */
-		gpointer key = GSIZE_TO_POINTER((gsize)c->index);
-
-		if (c->full_shutdown && !g_hash_table_contains(clock_shutdown, key))
-			g_hash_table_insert(clock_shutdown, key, GUINT_TO_POINTER(pinfo->num));
-		if (c->unknown_type_pending && !g_hash_table_contains(clock_unknown, key))
-			g_hash_table_insert(clock_unknown, key, GUINT_TO_POINTER(pinfo->num));
-		else if (!c->unknown_type_pending)
-			g_hash_table_remove(clock_unknown, key);
 	}
 	if (n) {
 		fa->find = wmem_alloc_array(wmem_file_scope(), struct finding, n);
@@ -246,6 +253,9 @@ static struct frame_an *an_packet(packet_info *pinfo, const struct vsk_pkt *pkt,
 			f->detail[sizeof(f->detail) - 1] = 0;
 		}
 	}
+	/* After the findings (which may close a clock), note the clocks this frame started. */
+	if (c)
+		clock_note(c, pinfo->num);
 	return fa;
 }
 
