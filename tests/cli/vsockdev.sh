@@ -254,6 +254,32 @@ E
 	ok $? "$k: no listener on guest port 5999: closed without OK"
 	diag <"$W/c3.err"
 
+	# handshake variants against the guest's echo on 5003: lower case and two spaces,
+	# bytes pipelined in the same write as the line, then a client that leaves before OK
+	python3 - "$W/v.sock" <<'E' >"$W/hs.out" 2>&1
+import socket, sys
+c = socket.socket(socket.AF_UNIX)
+c.connect(sys.argv[1])
+c.settimeout(60)
+c.sendall(b"connect  5003\npipelined bytes")
+c.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = c.recv(4096)
+    if not b:
+        break
+    got += b
+line, _, rest = got.partition(b"\n")
+print("ok" if line.startswith(b"OK 1073") and rest == b"pipelined bytes" else "bad %r" % got)
+e = socket.socket(socket.AF_UNIX)
+e.connect(sys.argv[1])
+e.sendall(b"CONNECT 5003\n")
+e.close()
+E
+	grep -qx ok "$W/hs.out"
+	ok $? "$k: 'connect  5003' with bytes in the same write: OK <host port>, then those bytes echoed"
+	diag <"$W/hs.out"
+
 	# ten connections at once through one device: each echoed byte-identical
 	local par=() good=0
 	for i in $(seq 10); do
