@@ -79,7 +79,7 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIBVSK)
 $(B)/tests/test-device: $(B)/obj/tests/unit/test-device.o $(B)/obj/conformance/device.o $(LIBVSK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PCAP_LIBS)
-$(B)/obj/conformance/device.o $(B)/obj/tests/unit/test-device.o: conformance/device.h \
+$(CONF_OBJ) $(B)/obj/tests/unit/test-device.o: $(wildcard conformance/*.h) \
 	conformance/mutations.def
 
 $(B)/tests/mkcap: $(B)/obj/tests/mkcap.o $(LIBVSK)

@@ -464,6 +464,10 @@ static uint32_t tx_credit(const struct cf_dev *d, const struct conn *c)
 {
 	uint32_t inflight = c->tx_cnt - c->peer_fwd_cnt, credit;
 
+	/* the bug: tx_cnt - fwd_cnt in 64 bits: a peer fwd_cnt above our tx_cnt (it wrapped, or
+	 * started high) is ~2^64 bytes in flight: no credit, a stall */
+	if (mut(d, CF_MUT_CREDIT_64BIT) && (uint64_t)c->tx_cnt - (uint64_t)c->peer_fwd_cnt > UINT32_MAX)
+		return 0;
 	if (mut(d, CF_MUT_IGNORE_CREDIT))
 		return UINT32_MAX;
 	if (mut(d, CF_MUT_CREDIT_WRAP))
@@ -568,8 +572,10 @@ static bool conn_next_pkt(struct cf_dev *d, struct conn *c, struct hdr *h, uint3
 	} else {
 		return false;
 	}
+	if (mut(d, CF_MUT_RW_FWD_CNT_ZERO) && h->op != VSK_OP_CREDIT_UPDATE)
+		h->fwd_cnt = 0;          /* the bug: only CREDIT_UPDATE carries the count */
 	c->adv_buf_alloc = c->buf_alloc;
-	c->adv_fwd_cnt = c->fwd_cnt;
+	c->adv_fwd_cnt = h->fwd_cnt;
 	/* every packet carries our credit: a pending update is answered by any of them */
 	c->want_credit_update = false;
 	return true;
@@ -627,7 +633,8 @@ static void handle_request(struct cf_dev *d, struct conn *c, const struct hdr *i
 		return;
 	}
 	l = lsn_find(d, in->dst_port);
-	if (!l || l->type != in->type || l->nback == CF_DEV_BACKLOG) {
+	if (!l || (l->type != in->type && !mut(d, CF_MUT_ACCEPT_TYPE_MISMATCH)) ||
+	    l->nback == CF_DEV_BACKLOG) {
 		/* Stream Sockets: RST if no listening socket exists or the destination has
 		 * insufficient resources */
 		if (!l && mut(d, CF_MUT_NO_RST_NO_LISTENER))
@@ -682,7 +689,7 @@ static void handle_rw(struct cf_dev *d, struct conn *c, const struct hdr *in,
 		return;
 	}
 	/* RW after the peer said it will send no more (Stream Sockets: SHUTDOWN SEND). */
-	if (c->peer_shut & SHUT_S) {
+	if ((c->peer_shut & SHUT_S) && !mut(d, CF_MUT_DATA_AFTER_EOF)) {
 		protocol_error(d, c, in);
 		return;
 	}
@@ -691,6 +698,10 @@ static void handle_rw(struct cf_dev *d, struct conn *c, const struct hdr *in,
 	 * never drops stream data silently). */
 	if (in->len > peer_view_free(c)) {
 		protocol_error(d, c, in);
+		return;
+	}
+	if (in->len == 0 && c->type == VSK_TYPE_STREAM && mut(d, CF_MUT_ZERO_RW_EOF)) {
+		c->peer_shut |= SHUT_S;  /* the bug: an empty RW taken for the end */
 		return;
 	}
 	if (in->len && vsk_vq_dev_read(q, ch, HDR_LEN, d->payload, in->len) != in->len) {
@@ -717,8 +728,20 @@ static void handle_rw(struct cf_dev *d, struct conn *c, const struct hdr *in,
 }
 
 /* One packet from the tx queue (Device Operation). */
-static void handle_pkt(struct cf_dev *d, const struct vsk_vq_chain *ch)
+static void handle_pkt(struct cf_dev *d, const struct vsk_vq_chain *chain)
 {
+	struct vsk_vq_chain one;
+	const struct vsk_vq_chain *ch = chain;
+
+	if (mut(d, CF_MUT_TX_ONE_BUFFER) && chain->nseg > 1 && !chain->seg[0].write) {
+		/* the bug: the packet is taken to be the first descriptor */
+		one.head = chain->head;
+		one.nseg = 1;
+		one.seg[0] = chain->seg[0];
+		one.rlen = chain->seg[0].len;
+		one.wlen = 0;
+		ch = &one;
+	}
 	const struct vsk_vq_dev *q = &d->q[VSK_VQ_TX];
 	uint8_t raw[HDR_LEN];
 	struct hdr in;
@@ -734,7 +757,8 @@ static void handle_pkt(struct cf_dev *d, const struct vsk_vq_chain *ch)
 	 * from another CID (upper 32 bits included) is not from this guest, and one to
 	 * another CID than the host's has nobody here to go to: both dropped (the device
 	 * speaks only as the host, like vhost-vsock). */
-	if (in.src_cid != d->cfg.guest_cid || in.dst_cid != d->cfg.host_cid) {
+	if ((in.src_cid != d->cfg.guest_cid && !mut(d, CF_MUT_ACCEPT_ANY_SRC_CID)) ||
+	    in.dst_cid != d->cfg.host_cid) {
 		d->st.dropped++;
 		return;
 	}
@@ -742,7 +766,10 @@ static void handle_pkt(struct cf_dev *d, const struct vsk_vq_chain *ch)
 	if (in.op == VSK_OP_RST) {
 		/* RST aborts the connection process or forcibly disconnects; never answered.
 		 * After a clean shutdown (ours or the peer's) it is the expected end. */
-		if (c) {
+		if (c && c->st == C_CONNECTING && mut(d, CF_MUT_RST_CONNECTS)) {
+			c->st = C_ESTABLISHED;   /* the bug: any answer completes the connect */
+			c->deadline = 0;
+		} else if (c) {
 			bool clean = c->st == C_CLOSING ||
 				c->peer_shut == (SHUT_R | SHUT_S);
 			conn_reset(d, c, clean ? 0 : c->st == C_CONNECTING ? ECONNREFUSED :
@@ -819,6 +846,10 @@ static void handle_pkt(struct cf_dev *d, const struct vsk_vq_chain *ch)
 	default:
 		/* INVALID (0) and ops the spec does not define: the model answers RST, like
 		 * an unknown type, and ends the connection the tuple names. */
+		if (mut(d, CF_MUT_UNKNOWN_OP_RST_ONLY) && c) {
+			reply_rst(d, &in);       /* the bug: RST, but the connection lives on */
+			break;
+		}
 		if (!mut(d, CF_MUT_NO_RST_UNKNOWN_OP))
 			protocol_error(d, c && c->st != C_DEAD ? c : NULL, &in);
 		break;
@@ -881,6 +912,11 @@ static unsigned fill_rx(struct cf_dev *d)
 		if (vsk_vq_dev_pop(q, &ch) != 1)
 			break;
 		/* Receive and Transmit: rx buffers are write-only, and must hold a header */
+		if (mut(d, CF_MUT_RX_ONE_BUFFER) && ch.nseg > 0) {
+			/* the bug: header and payload must be in the first descriptor */
+			ch.nseg = 1;
+			ch.wlen = ch.seg[0].write ? ch.seg[0].len : 0;
+		}
 		if (ch.rlen > 0 || ch.wlen < HDR_LEN) {
 			d->st.bad_rx_bufs++;
 			vsk_vq_dev_push(q, ch.head, 0);
@@ -1209,7 +1245,7 @@ ssize_t cf_dev_recv(struct cf_dev *d, int h, void *buf, size_t len, bool *eor)
 		after_read(d, c);
 		return (ssize_t)n;
 	}
-	if ((c->peer_shut & SHUT_S) || (c->local_shut & SHUT_R) ||
+	if (((c->peer_shut & SHUT_S) && !mut(d, CF_MUT_NO_EOF)) || (c->local_shut & SHUT_R) ||
 	    (c->st == C_DEAD && !c->err) || (c->want_rst && !c->err))
 		return 0;
 	if (c->st == C_DEAD || c->want_rst)
@@ -1259,6 +1295,8 @@ int cf_dev_close(struct cf_dev *d, int h)
 	c->app_closed = true;
 	if (c->st == C_CONNECTING) {
 		conn_reset(d, c, ECONNRESET, true);
+	} else if (c->st == C_ESTABLISHED && mut(d, CF_MUT_CLOSE_SILENT)) {
+		conn_reset(d, c, 0, false);      /* the bug: gone without a word */
 	} else if (c->st == C_ESTABLISHED && !c->want_rst) {
 		/* Stream Sockets: clean disconnect: SHUTDOWN with both bits (after the data
 		 * already queued), then wait for the peer's RST, and send one ourselves when

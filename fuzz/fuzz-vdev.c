@@ -48,6 +48,7 @@ struct fz {
 	struct cf_dev *d;
 	struct vsk_vq_drv q[3];
 	unsigned rxl, txn;
+	bool any_src;            /* the accept_any_src_cid mutation is on */
 	struct vsk_vq_seg rxseg[NRX][3];
 	unsigned rxnseg[NRX];
 };
@@ -150,9 +151,10 @@ static void reap(struct fz *f)
 			got += f->rxseg[slot][s].len;
 		}
 		if (len) {
+			/* accept_any_src_cid talks to whatever CID wrote to it */
 			if (len < 44 || rd(b + VSK_HDR_OFF_LEN, 4) != len - 44 ||
 			    rd(b + VSK_HDR_OFF_SRC_CID, 8) != HOST ||
-			    rd(b + VSK_HDR_OFF_DST_CID, 8) != GUEST)
+			    (rd(b + VSK_HDR_OFF_DST_CID, 8) != GUEST && !f->any_src))
 				abort();
 		}
 		rx_add(f, slot);
@@ -233,6 +235,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (mb < CF_MUT__COUNT)
 		cfg.mutations = 1ULL << mb;
+	f.any_src = mb == CF_MUT_ACCEPT_ANY_SRC_CID;
 	f.rxl = (fb >> 4) & 3;
 	if (!(f.mem = aligned_alloc(4096, MEMSZ)))
 		return 0;

@@ -847,6 +847,152 @@ static int64_t m_reset(uint64_t m)
 	return r;
 }
 
+static int64_t m_credit64(uint64_t m)
+{
+	struct w w;
+	uint8_t buf[1000] = {0};
+
+	w_open(&w, m, L_ONE);
+	int h = est(&w, VSK_TYPE_STREAM, 5000, 65536);
+	/* the peer's fwd_cnt 65536 below 2^32: per the formula 65536 in flight, 65536 free */
+	tx(&w, 5000, 1234, VSK_TYPE_STREAM, VSK_OP_CREDIT_UPDATE, 0, 0x20000, 0xffff0000u, NULL, 0);
+	cf_dev_send(w.d, h, buf, sizeof(buf), false);
+	pump(&w);
+	int64_t r = (int64_t)rw_bytes(&w);
+	w_close(&w);
+	return r;
+}
+
+static int64_t m_fwd_zero(uint64_t m)
+{
+	struct w w;
+	uint8_t buf[100] = {0};
+	struct pkt *p, *last = NULL;
+
+	w_open(&w, m, L_ONE);
+	int h = est(&w, VSK_TYPE_STREAM, 5000, 65536);
+	tx(&w, 5000, 1234, VSK_TYPE_STREAM, VSK_OP_RW, 0, 65536, 0, buf, sizeof(buf));
+	cf_dev_recv(w.d, h, buf, sizeof(buf), NULL);
+	cf_dev_send(w.d, h, "x", 1, false);
+	pump(&w);
+	while ((p = next(&w, VSK_OP_RW)))
+		last = p;
+	int64_t r = last ? (int64_t)last->h.fwd_cnt : -1;
+	w_close(&w);
+	return r;
+}
+
+static int64_t m_src_cid(uint64_t m)
+{
+	struct w w;
+	struct vsk_virtio_hdr hh = {GUEST + 100, HOST, 5000, 1234, 0, VSK_TYPE_STREAM,
+				    VSK_OP_REQUEST, 0, 65536, 0};
+
+	w_open(&w, m, L_ONE);
+	cf_dev_listen(w.d, 1234, VSK_TYPE_STREAM);
+	tx_full(&w, &hh, NULL, 0);
+	int64_t r = count(&w, VSK_OP_RESPONSE);
+	w_close(&w);
+	return r;
+}
+
+/* After an established connection and one packet from the peer: the app's recv. */
+static int64_t m_recv_after(uint64_t m, uint16_t op, uint32_t flags, const void *data,
+			    size_t n, enum layout rxl)
+{
+	struct w w;
+	uint8_t b[64];
+
+	w_open(&w, m, rxl);
+	int h = est(&w, VSK_TYPE_STREAM, 5000, 65536);
+	tx(&w, 5000, 1234, VSK_TYPE_STREAM, op, flags, 65536, 0, data, n);
+	int64_t r = cf_dev_recv(w.d, h, b, sizeof(b), NULL);
+	w_close(&w);
+	return r;
+}
+
+static int64_t m_op_rst_only(uint64_t m) { return m_recv_after(m, 42, 0, NULL, 0, L_ONE); }
+static int64_t m_no_eof(uint64_t m)
+{
+	return m_recv_after(m, VSK_OP_SHUTDOWN, VSK_FLAG_SHUTDOWN_SEND, NULL, 0, L_ONE);
+}
+static int64_t m_zero_rw(uint64_t m) { return m_recv_after(m, VSK_OP_RW, 0, NULL, 0, L_ONE); }
+/* est's REQUEST is tx packet 0 (layout one); this RW is packet 1 (layout split) */
+static int64_t m_tx_one(uint64_t m)
+{
+	static const uint8_t data[200];
+
+	return m_recv_after(m, VSK_OP_RW, 0, data, sizeof(data), L_ONE);
+}
+
+static int64_t m_data_after_eof(uint64_t m)
+{
+	struct w w;
+	uint8_t b[64];
+
+	w_open(&w, m, L_ONE);
+	int h = est(&w, VSK_TYPE_STREAM, 5000, 65536);
+	tx(&w, 5000, 1234, VSK_TYPE_STREAM, VSK_OP_SHUTDOWN, VSK_FLAG_SHUTDOWN_SEND, 65536, 0, NULL, 0);
+	int64_t r = cf_dev_recv(w.d, h, b, sizeof(b), NULL) * 100;
+	tx(&w, 5000, 1234, VSK_TYPE_STREAM, VSK_OP_RW, 0, 65536, 0, "late", 4);
+	r += cf_dev_recv(w.d, h, b, sizeof(b), NULL);
+	w_close(&w);
+	return r;
+}
+
+static int64_t m_type_mismatch(uint64_t m)
+{
+	struct w w;
+
+	w_open(&w, m, L_ONE);
+	cf_dev_listen(w.d, 1234, VSK_TYPE_SEQPACKET);
+	tx(&w, 5000, 1234, VSK_TYPE_STREAM, VSK_OP_REQUEST, 0, 65536, 0, NULL, 0);
+	int64_t r = count(&w, VSK_OP_RESPONSE);
+	w_close(&w);
+	return r;
+}
+
+static int64_t m_rst_connects(uint64_t m)
+{
+	struct w w;
+
+	w_open(&w, m, L_ONE);
+	int c = cf_dev_connect(w.d, GUEST, 7000, VSK_TYPE_STREAM);
+	pump(&w);
+	struct pkt *p = next(&w, VSK_OP_REQUEST);
+	tx(&w, 7000, p ? p->h.src_port : 0, VSK_TYPE_STREAM, VSK_OP_RST, 0, 0, 0, NULL, 0);
+	int64_t r = cf_dev_connected(w.d, c);
+	w_close(&w);
+	return r;
+}
+
+static int64_t m_close_silent(uint64_t m)
+{
+	struct w w;
+
+	w_open(&w, m, L_ONE);
+	int h = est(&w, VSK_TYPE_STREAM, 5000, 65536);
+	cf_dev_close(w.d, h);
+	pump(&w);
+	int64_t r = count(&w, VSK_OP_SHUTDOWN);
+	w_close(&w);
+	return r;
+}
+
+static int64_t m_rx_one(uint64_t m)
+{
+	struct w w;
+	uint8_t buf[100] = {0};
+
+	w_open(&w, m, L_SPLIT);
+	int h = est(&w, VSK_TYPE_STREAM, 5000, 65536);
+	cf_dev_send(w.d, h, buf, sizeof(buf), false);
+	pump(&w);
+	int64_t r = (int64_t)rw_bytes(&w);
+	w_close(&w);
+	return r;
+}
+
 static const struct {
 	enum cf_mutation m;
 	int64_t (*fn)(uint64_t m);
@@ -869,6 +1015,18 @@ static const struct {
 	{CF_MUT_IGNORE_EOM, m_seq_flags},
 	{CF_MUT_IGNORE_EOR, m_seq_flags},
 	{CF_MUT_RESET_KEEPS_CONNS, m_reset},
+	{CF_MUT_CREDIT_64BIT, m_credit64},
+	{CF_MUT_RW_FWD_CNT_ZERO, m_fwd_zero},
+	{CF_MUT_ACCEPT_ANY_SRC_CID, m_src_cid},
+	{CF_MUT_UNKNOWN_OP_RST_ONLY, m_op_rst_only},
+	{CF_MUT_ACCEPT_TYPE_MISMATCH, m_type_mismatch},
+	{CF_MUT_RST_CONNECTS, m_rst_connects},
+	{CF_MUT_NO_EOF, m_no_eof},
+	{CF_MUT_DATA_AFTER_EOF, m_data_after_eof},
+	{CF_MUT_ZERO_RW_EOF, m_zero_rw},
+	{CF_MUT_CLOSE_SILENT, m_close_silent},
+	{CF_MUT_RX_ONE_BUFFER, m_rx_one},
+	{CF_MUT_TX_ONE_BUFFER, m_tx_one},
 };
 
 static void test_mutations(void)
