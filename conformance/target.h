@@ -69,7 +69,7 @@ struct cf_target_ops {
 	 * after shutdown, -ECONNRESET.  eor: end of a seqpacket record (MSG_EOR). */
 	ssize_t (*app_send)(struct cf_target *t, int h, const void *buf, size_t len, bool eor);
 	/* Receive up to len bytes waiting at most timeout_ms: bytes (>0), 0 at EOF, -ETIMEDOUT,
-	 * -ECONNRESET.  *eor (may be NULL) is set when the bytes end a seqpacket message. */
+	 * -ECONNRESET.  *eor (may be NULL) is set when the bytes end a seqpacket record (MSG_EOR). */
 	ssize_t (*app_recv)(struct cf_target *t, int h, void *buf, size_t len, int timeout_ms,
 			    bool *eor);
 	/* shutdown(2) how: SHUT_RD, SHUT_WR, SHUT_RDWR. */
