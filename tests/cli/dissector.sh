@@ -60,6 +60,10 @@ ts -r "$F" -Y 'vsockkit.op == 5' -T fields -e frame.number >"$T/rw" 2>"$T/err"
 ok $? "-Y 'vsockkit.op == 5' selects exactly the 3 RW frames (3 5 7) of the tcpdump fixture" ||
 	{ diag <"$T/rw"; diag <"$T/err"; }
 
+ts -r "$F" -Y 'vsockkit.op == 6' -T fields -e frame.number >"$T/o" 2>&1
+[ "$(tr '\n' ' ' <"$T/o")" = "4 6 8 " ]
+ok $? "-Y 'vsockkit.op == 6' selects the 3 CREDIT_UPDATE frames (4 6 8)" || diag <"$T/o"
+
 ts -r "$F" -V >"$T/V" 2>"$T/err"
 grep -q '^vsock (vsockkit)$' "$T/V" && grep -q '^    virtio_vsock_hdr$' "$T/V" &&
 	! grep -q '^vSocket' "$T/V" && [ ! -s "$T/err" ]
