@@ -52,7 +52,8 @@ uninstall: uninstall-dissector
 
 # Into Wireshark's global plugin folder (pkg-config wireshark plugindir, e.g.
 # /usr/lib/x86_64-linux-gnu/wireshark/plugins/4.0): Wireshark looks nowhere under PREFIX.
-install-dissector: $(DIS_SO)
+install-dissector: $(if $(WS_VERSION),$(DIS_SO))
+	@[ -n "$(WS_VERSION)" ] || { echo "install-dissector: libwireshark-dev is missing (make deps)" >&2; exit 1; }
 	install -d $(DESTDIR)$(WS_PLUGINDIR)/epan
 	install -m 0644 $(DIS_SO) $(DESTDIR)$(WS_PLUGINDIR)/epan/vsockkit.so
 
