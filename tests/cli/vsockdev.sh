@@ -137,7 +137,7 @@ wait_pid "$p" 10
 ok $? "still a clean exit after host programs came and went"
 
 # ---- tests/vu-frontend.py plays QEMU and the guest driver, rule-breaking rings included ----
-"$D" --socket "$T/s2" --cid 7 --uds "$T/u2" --check -v 2>"$T/fe.err" &
+"$D" --socket "$T/s2" --cid 7 --uds "$T/u2" --check -v --capture "$T/fe.pcap" 2>"$T/fe.err" &
 p=$!
 pids+=("$p")
 wait_for 5 test -S "$T/s2"
@@ -161,6 +161,26 @@ ok $? "the front end closed the socket: vsockdev exits 0"
 grep -q '^vsockdev: check: 0 findings$' "$T/fe.err"
 ok $? "--check: nothing found in what the device sent and received"
 diag <"$T/fe.err"
+# The capture reads the same in vsockdump and in tshark with the vsockkit plugin.
+"$B/vsockdump" -r "$T/fe.pcap" 'op rw' >"$T/fe.rw" 2>&1
+so=$(ls "$B"/dissector/plugins/*/epan/vsockkit.so 2>/dev/null | head -1)
+if [ -n "$so" ] && command -v tshark >/dev/null; then
+	# as root tshark ignores WIRESHARK_PLUGIN_DIR: it runs as nobody on copies
+	P=$T/ws
+	ver=$(basename "$(dirname "$(dirname "$so")")")
+	mkdir -p "$P/plugins/$ver/epan" "$P/home"
+	cp "$so" "$P/plugins/$ver/epan/" && cp "$T/fe.pcap" "$P/"
+	chmod 0711 "$T" && chmod -R a+rX "$P" && chmod 0777 "$P/home"
+	as_user=()
+	[ "$(id -u)" = 0 ] && as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	"${as_user[@]}" env HOME="$P/home" WIRESHARK_PLUGIN_DIR="$P/plugins" \
+		tshark -r "$P/fe.pcap" -Y 'vsockkit.op == 5' -T fields -e frame.number >"$T/fe.ts" 2>&1
+	[ -s "$T/fe.rw" ] && [ "$(wc -l <"$T/fe.ts")" = "$(wc -l <"$T/fe.rw")" ]
+	ok $? "the vsockkit plugin finds the capture's $(wc -l <"$T/fe.rw") RW frames, as vsockdump does"
+	diag <"$T/fe.ts"
+else
+	ok 1 "the vsockkit plugin reads the capture (plugin not built or tshark missing: make check)"
+fi
 
 # One ring rule broken per fresh device: the rule is logged by name, the queue stopped,
 # GET_VRING_BASE still answered, and vsockdev exits 0 when the front end leaves.
