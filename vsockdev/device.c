@@ -117,7 +117,8 @@ static uint32_t peer_credit(const struct vd_conn *c)
 
 static bool can_send_data(const struct vd_conn *c)
 {
-	return c->state == VD_ESTABLISHED && c->h2g_len > 0 && !(c->our_shut & VSK_FLAG_SHUTDOWN_SEND) &&
+	return c->state == VD_ESTABLISHED && c->h2g_len > 0 &&
+	       !(c->our_shut & VSK_FLAG_SHUTDOWN_SEND) &&
 	       !(c->peer_shut & VSK_FLAG_SHUTDOWN_RCV) && peer_credit(c) > 0;
 }
 
@@ -391,6 +392,37 @@ static bool ready(const struct vd_vq *v)
 
 static uint8_t pkt_buf[VSK_MAX_PKT_BUF_SIZE];
 
+/* One chain from tx: the header, decoded by lib/decode.c after framing it as Linux's
+ * vsockmon tap would (so capture, check and device read the same fields), the payload,
+ * then the packet's effect.  A chain too short for its header or its len is dropped. */
+static void tx_chain(struct vd *vd, const struct vd_vq *v, const struct vsk_vq_chain *ch)
+{
+	uint8_t frame[VSK_FRAME_HDR_LEN] = {0};
+	struct vsk_pkt pkt;
+	size_t plen;
+
+	if (vsk_vq_dev_read(&v->q, ch, 0, frame + VSK_MON_HDR_LEN, VSK_VIRTIO_HDR_LEN) !=
+	    VSK_VIRTIO_HDR_LEN) {
+		vd_log(vd, 1, "tx: chain of %llu readable bytes: no header; dropped",
+		       (unsigned long long)ch->rlen);
+		vd->dropped++;
+		return;
+	}
+	frame[VSK_MON_OFF_TRANSPORT] = VSK_TRANSPORT_VIRTIO;
+	frame[VSK_MON_OFF_LEN] = VSK_VIRTIO_HDR_LEN;
+	vsk_decode(frame, sizeof(frame), sizeof(frame), &pkt);
+	if (pkt.hdr.len > VSK_MAX_PKT_BUF_SIZE || pkt.hdr.len > ch->rlen - VSK_VIRTIO_HDR_LEN) {
+		vd_log(vd, 0, "tx: packet len %u beyond its %llu-byte chain or 64 KiB; dropped",
+		       pkt.hdr.len, (unsigned long long)ch->rlen);
+		vd->dropped++;
+		return;
+	}
+	plen = vsk_vq_dev_read(&v->q, ch, VSK_VIRTIO_HDR_LEN, pkt_buf, pkt.hdr.len);
+	vd->tx_pkts++;
+	vd_capture_packet(vd, &pkt.hdr, pkt_buf, plen);
+	guest_packet(vd, &pkt.hdr, pkt_buf, plen);
+}
+
 /* Takes every packet the guest made available on tx (while replies have room). */
 static bool tx_process(struct vd *vd)
 {
@@ -400,10 +432,6 @@ static bool tx_process(struct vd *vd)
 	int rc;
 
 	while (ready(v) && vd->ctrl_len < VD_CTRLQ) {
-		uint8_t raw[VSK_VIRTIO_HDR_LEN];
-		struct vsk_virtio_hdr h;
-		size_t plen = 0;
-
 		if ((rc = vsk_vq_dev_pop(&v->q, &ch)) < 0) {
 			ring_broken(vd, VSK_VQ_TX);
 			break;
@@ -411,32 +439,7 @@ static bool tx_process(struct vd *vd)
 		if (rc == 0)
 			break;
 		progress = true;
-		if (vsk_vq_dev_read(&v->q, &ch, 0, raw, sizeof(raw)) != sizeof(raw)) {
-			vd_log(vd, 1, "tx: chain of %llu readable bytes: no header; dropped",
-			       (unsigned long long)ch.rlen);
-			vd->dropped++;
-		} else {
-			uint8_t frame[VSK_FRAME_HDR_LEN];
-			struct vsk_pkt pkt;
-
-			/* decode the header through lib/decode.c by framing it */
-			memset(frame, 0, VSK_MON_HDR_LEN);
-			frame[VSK_MON_OFF_TRANSPORT] = VSK_TRANSPORT_VIRTIO;
-			frame[VSK_MON_OFF_LEN] = VSK_VIRTIO_HDR_LEN;
-			memcpy(frame + VSK_MON_HDR_LEN, raw, sizeof(raw));
-			vsk_decode(frame, sizeof(frame), sizeof(frame), &pkt);
-			h = pkt.hdr;
-			if (h.len > VSK_MAX_PKT_BUF_SIZE || h.len > ch.rlen - VSK_VIRTIO_HDR_LEN) {
-				vd_log(vd, 0, "tx: packet len %u beyond its %llu-byte chain or 64 KiB; "
-				       "dropped", h.len, (unsigned long long)ch.rlen);
-				vd->dropped++;
-			} else {
-				plen = vsk_vq_dev_read(&v->q, &ch, VSK_VIRTIO_HDR_LEN, pkt_buf, h.len);
-				vd->tx_pkts++;
-				vd_capture_packet(vd, &h, pkt_buf, plen);
-				guest_packet(vd, &h, pkt_buf, plen);
-			}
-		}
+		tx_chain(vd, v, &ch);
 		if (vsk_vq_dev_push(&v->q, ch.head, 0) < 0) {
 			ring_broken(vd, VSK_VQ_TX);
 			break;
@@ -536,7 +539,8 @@ static bool rx_fill(struct vd *vd)
 		}
 		vsk_encode_virtio(raw, &h);
 		if (vsk_vq_dev_write(&v->q, &ch, 0, raw, sizeof(raw)) != sizeof(raw) ||
-		    (plen && vsk_vq_dev_write(&v->q, &ch, VSK_VIRTIO_HDR_LEN, payload, plen) != plen)) {
+		    (plen &&
+		     vsk_vq_dev_write(&v->q, &ch, VSK_VIRTIO_HDR_LEN, payload, plen) != plen)) {
 			/* cannot happen: wlen was checked; treat as a broken ring */
 			vd_log(vd, 0, "rx: short write into a %llu-byte buffer",
 			       (unsigned long long)ch.wlen);

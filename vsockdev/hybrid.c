@@ -228,7 +228,7 @@ static void seq_io(struct vd *vd, struct vd_conn *c, short ev, short revents)
 			c->uds_eof = true;
 		} else if (r > 0) {
 			if (mh.msg_flags & MSG_TRUNC) {
-				vd_conn_reset(vd, c, "a message larger than 64 KiB from the host program");
+				vd_conn_reset(vd, c, "a message over 64 KiB from the host program");
 				return;
 			}
 			c->h2g_off = 0;

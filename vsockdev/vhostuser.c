@@ -134,12 +134,14 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 			vd_log(vd, 0, "vhost-user: SET_MEM_TABLE: %s", err);
 			status = 1;
 		} else {
-			for (unsigned i = 0; i < vd->mem.n; i++)
-				vd_log(vd, 1, "vhost-user: region %u: gpa %#llx size %#llx uva %#llx "
-				       "offset %#llx", i, (unsigned long long)m->region[i].gpa,
-				       (unsigned long long)m->region[i].size,
-				       (unsigned long long)m->region[i].uva,
-				       (unsigned long long)m->region[i].mmap_offset);
+			for (unsigned i = 0; i < vd->mem.n; i++) {
+				const struct vu_region *r = &m->region[i];
+
+				vd_log(vd, 1, "vhost-user: region %u: gpa %#llx size %#llx "
+				       "uva %#llx offset %#llx", i, (unsigned long long)r->gpa,
+				       (unsigned long long)r->size, (unsigned long long)r->uva,
+				       (unsigned long long)r->mmap_offset);
+			}
 		}
 		for (unsigned i = 0; i < 2; i++)
 			vd_dev_queue_update(vd, i);
@@ -298,7 +300,8 @@ int vd_vu_handle(struct vd *vd)
 
 		memcpy(&req, buf, 4);
 		vd_log(vd, 0, "vhost-user: malformed request %u: %s", le32toh(req),
-		       rc == VSK_E_RANGE ? "a size out of range" : "payload does not fit the request");
+		       rc == VSK_E_RANGE ? "a size out of range" :
+		       "payload does not fit the request");
 		rc = -1;
 		goto out;
 	}

@@ -2,13 +2,17 @@
 # tests/cli/vsockdev.sh - vsockdev, the vhost-user vsock device, on the build machine:
 # bad arguments exit 2 with one line; the man page SYNOPSIS is usage(); SIGTERM is a clean
 # exit; tests/vu-frontend.py as QEMU and driver (handshake, packets, each ring rule
-# broken, 300 rounds of random rings: rules logged, queues stopped, no crash).  Then, for each kernel (6.1, 6.12), end to end under QEMU: vsockdev serves the
-# test VM's vhost-user-vsock-pci device (tests/vm/run with VSK_VM_MEMFD=1 and
-# VSK_VM_QEMU_ARGS), the guest half is tests/vm/vsockdev-guest.sh, and the host side is
-# build/vsockcat --uds: 16 MiB each way byte-identical (sha256), half-close both ways,
-# refused ports both ways, seqpacket from the guest to a SOCK_SEQPACKET listener (message
-# boundaries both ways), the CID from GET_CONFIG, and vsockdev's --capture of the whole
-# session decoding with `vsockdump -r --check` without a finding.
+# broken, 300 rounds of random rings: rules logged, queues stopped, no crash; the capture
+# read by vsockdump and by tshark with the vsockkit plugin).  Then, for each kernel (6.1,
+# 6.12), end to end under QEMU: vsockdev serves the test VM's vhost-user-vsock-pci device
+# (tests/vm/run with VSK_VM_MEMFD=1 and VSK_VM_QEMU_ARGS), the guest half is
+# tests/vm/vsockdev-guest.sh, and the host side is build/vsockcat --uds: 16 MiB each way
+# byte-identical (sha256), half-close both ways, refused ports both ways, handshake
+# variants, ten parallel connections, seqpacket from the guest to a SOCK_SEQPACKET
+# listener (message boundaries both ways), the driver unloaded and loaded again, the CID
+# from GET_CONFIG, and vsockdev's --capture of the whole session decoding with
+# `vsockdump -r --check` without a finding.
+# Environment: VSK_KERNELS (default "6.1 6.12"), VSK_KEEP=1 keeps the temp folder.
 # SAFETY: no AF_VSOCK socket on this machine: vsockdev and vsockcat --uds use UNIX sockets
 # only; every vsock socket is inside the guest.
 set -u
