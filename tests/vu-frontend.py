@@ -8,7 +8,8 @@ write.  No AF_VSOCK anywhere: the vhost-user socket and the hybrid sockets are U
 Usage: vu-frontend.py VHOST_USER_SOCKET UDS_PATH CID [MODE]
 MODE: basic (default: packets both ways, then a loop in rx and a bad head in tx),
       rule:NAME (one ring rule broken on tx, e.g. rule:desc_addr),
-      random:N (N rounds of random bytes in both rings, each restarted and stopped).
+      random:N (N rounds of random bytes in both rings, each restarted and stopped),
+      violate (RW after the guest's own SHUTDOWN SEND).
 Prints one line per check, "ok - ..." or "not ok - ...", and exits 0 if all passed.
 """
 import mmap
@@ -321,6 +322,26 @@ def random_rings(n):
     check(alive == n, f"{alive} of {n} rounds of random rings: both queues stopped on request")
 
 
+def violate():
+    """A guest that sends RW after its own SHUTDOWN SEND: vsockdev answers RST, and its
+    --check names the rule (the shell looks)."""
+    for i in range(NUM - 1):
+        rx_post(i)
+    lst = socket.socket(socket.AF_UNIX)
+    lst.bind(uds + "_6000")
+    lst.listen()
+    tx(hdr(1000, 6000, 1))
+    p = rx()
+    check(p is not None and p["op"] == 2, "RESPONSE")
+    tx(hdr(1000, 6000, 4, flags=2), head=1)
+    tx(hdr(1000, 6000, 5, 4) + b"late", head=2)
+    while True:
+        p = rx()
+        if p is None or p["op"] == 3:
+            break
+    check(p is not None and p["op"] == 3, "RW after the guest's SHUTDOWN SEND: RST")
+
+
 mode = sys.argv[4] if len(sys.argv) > 4 else "basic"
 if mode == "basic":
     basic()
@@ -328,6 +349,8 @@ elif mode.startswith("rule:"):
     rule(mode[5:])
 elif mode.startswith("random:"):
     random_rings(int(mode[7:]))
+elif mode == "violate":
+    violate()
 
 send(11, struct.pack("<II", 1, 0))
 b = struct.unpack("<II", reply(11))

@@ -186,6 +186,21 @@ else
 	ok 1 "the vsockkit plugin reads the capture (plugin not built or tshark missing: make check)"
 fi
 
+# --check finds what a driver breaks: RW after its own SHUTDOWN SEND.
+rm -f "$T/s3" "$T/u3"
+"$D" --socket "$T/s3" --cid 7 --uds "$T/u3" --check 2>"$T/viol.err" &
+p=$!
+wait_for 5 test -S "$T/s3"
+timeout 60 python3 tests/vu-frontend.py "$T/s3" "$T/u3" 7 violate >"$T/viol.out" 2>&1 &&
+	wait_pid "$p" 10
+ok $? "a guest sending RW after its SHUTDOWN SEND gets RST"
+diag <"$T/viol.out"
+grep -q '^vsockdev: check: error rw_after_shutdown: connection 1 ' "$T/viol.err" &&
+	! grep -q '^vsockdev: check: 0 findings$' "$T/viol.err"
+ok $? "--check logs rw_after_shutdown live"
+diag <"$T/viol.err"
+kill "$p" 2>/dev/null
+
 # One ring rule broken per fresh device: the rule is logged by name, the queue stopped,
 # GET_VRING_BASE still answered, and vsockdev exits 0 when the front end leaves.
 for r in avail_idx_jump head_range desc_addr next_range chain_loop read_after_write \
