@@ -84,6 +84,13 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 	int status = 0, q, fd;
 	char err[160];
 
+	/* only these carry file descriptors: any others sent along are closed here */
+	if (m->request != VU_SET_MEM_TABLE && m->request != VU_SET_VRING_KICK &&
+	    m->request != VU_SET_VRING_CALL && m->request != VU_SET_VRING_ERR) {
+		for (unsigned i = 0; i < nfds; i++)
+			close(fds[i]);
+		nfds = 0;
+	}
 	switch (m->request) {
 	case VU_GET_FEATURES:
 		return reply_u64(vd, m->request, offered_features);
