@@ -9,7 +9,8 @@ Usage: vu-frontend.py VHOST_USER_SOCKET UDS_PATH CID [MODE]
 MODE: basic (default: packets both ways, then a loop in rx and a bad head in tx),
       rule:NAME (one ring rule broken on tx, e.g. rule:desc_addr),
       random:N (N rounds of random bytes in both rings, each restarted and stopped),
-      violate (RW after the guest's own SHUTDOWN SEND).
+      violate (RW after the guest's own SHUTDOWN SEND),
+      vurandom:N (N vhost-user requests with random contents).
 Prints one line per check, "ok - ..." or "not ok - ...", and exits 0 if all passed.
 """
 import mmap
@@ -342,6 +343,67 @@ def violate():
     check(p is not None and p["op"] == 3, "RW after the guest's SHUTDOWN SEND: RST")
 
 
+def vu_random(n):
+    """n well-formed vhost-user requests with random contents in random order (ring sizes,
+    addresses, bases, memory tables larger than their file, stray fds, unknown requests):
+    vsockdev refuses what is wrong and keeps answering."""
+    import random
+    r = random.Random(n)
+
+    def val(bits):
+        return r.choice([0, 1, 2, 8, 128, 255, 256, 32768, 65535, (1 << bits) - 1,
+                         r.getrandbits(bits)])
+
+    small = os.memfd_create("small")
+    os.ftruncate(small, 4096)
+    ack = True    # REPLY_ACK negotiated (the setup above); SET_PROTOCOL_FEATURES changes it
+    for _ in range(n):
+        req = r.choice([2, 3, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 24, 25, 1, 99])
+        fds, flags = [], r.choice([1, 1, 9])
+        if req in (2, 16):
+            pl = u64(val(64))
+        elif req in (12, 13, 14):
+            pl = u64(r.choice([0, 1, 2, 0x100, 0x101, 0xFF, val(64)]))
+            if not pl[1] & 1 and r.random() < 0.9:
+                fds = [os.eventfd(0)]
+        elif req in (8, 10, 11, 18):
+            pl = struct.pack("<II", r.choice([0, 1, 2, val(32)]), val(32))
+        elif req == 9:
+            base = UVA + r.choice([0, 0x1000, SIZE - 16, SIZE, val(20)])
+            pl = struct.pack("<IIQQQQ", r.choice([0, 1, 5]), 0, base, base + 0x200,
+                             base + 0x100, val(64))
+        elif req == 5:
+            k = r.randrange(1, 3)
+            pl = struct.pack("<II", k, 0)
+            for i in range(k):
+                pl += struct.pack("<QQQQ", GPA + i * SIZE, r.choice([SIZE, 4096, 1 << 40]),
+                                  UVA + i * SIZE, r.choice([0, OFF, 4097, 1 << 40]))
+                fds.append(os.dup(r.choice([fd, small])))
+            if r.random() < 0.2:
+                fds = fds[:-1]
+        elif req in (24, 25):
+            size = r.choice([0, 4, 8, 12, 256])
+            pl = struct.pack("<III", r.choice([0, 4, 8, 300]), size, 0) + bytes(size)
+        elif req == 99:
+            pl = r.randbytes(r.randrange(64))
+        else:
+            pl = b""
+        if r.random() < 0.1:
+            fds.append(os.eventfd(0))
+        send(req, pl, fds, flags)
+        for f in fds:
+            os.close(f)
+        if req == 16:
+            ack = bool(struct.unpack("<Q", pl)[0] & 0x8)
+        if req in (1, 15, 17, 24, 11):
+            reply(req)
+        elif flags == 9 and ack:
+            reply(req)
+    send(1)
+    check(struct.unpack("<Q", reply(1))[0] == 0x150000002,
+          f"{n} random requests: vsockdev still answers GET_FEATURES")
+
+
 mode = sys.argv[4] if len(sys.argv) > 4 else "basic"
 if mode == "basic":
     basic()
@@ -351,6 +413,8 @@ elif mode.startswith("random:"):
     random_rings(int(mode[7:]))
 elif mode == "violate":
     violate()
+elif mode.startswith("vurandom:"):
+    vu_random(int(mode[9:]))
 
 send(11, struct.pack("<II", 1, 0))
 b = struct.unpack("<II", reply(11))

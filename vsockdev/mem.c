@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vsockdev.h"
@@ -53,12 +54,22 @@ int vd_mem_set(struct vd_mem *mm, const struct vu_msg *m, int *fds, unsigned nfd
 	}
 	for (unsigned i = 0; rc == 0 && i < m->nregions; i++) {
 		const struct vu_region *r = &m->region[i];
+		struct stat st;
 		void *p;
 
 		if (r->size == 0 || r->mmap_offset > SIZE_MAX - r->size ||
 		    r->gpa > UINT64_MAX - r->size || r->uva > UINT64_MAX - r->size) {
 			snprintf(err, errlen, "region %u: size %#llx at offset %#llx does not fit",
 				 i, (unsigned long long)r->size,
+				 (unsigned long long)r->mmap_offset);
+			rc = -EINVAL;
+			break;
+		}
+		/* a mapping beyond the end of the file would fault (SIGBUS) on first touch */
+		if (fstat(fds[i], &st) < 0 || !S_ISREG(st.st_mode) ||
+		    (uint64_t)st.st_size < r->size + r->mmap_offset) {
+			snprintf(err, errlen, "region %u: %#llx bytes at offset %#llx: the file "
+				 "is not that large", i, (unsigned long long)r->size,
 				 (unsigned long long)r->mmap_offset);
 			rc = -EINVAL;
 			break;

@@ -186,6 +186,20 @@ else
 	ok 1 "the vsockkit plugin reads the capture (plugin not built or tshark missing: make check)"
 fi
 
+# 2000 vhost-user requests with random contents (ring sizes, addresses, bases, memory
+# tables larger than their file, stray or missing fds): refused, never a crash.
+rm -f "$T/s3" "$T/u3"
+"$D" --socket "$T/s3" --cid 7 --uds "$T/u3" 2>"$T/vur.err" &
+p=$!
+wait_for 5 test -S "$T/s3"
+timeout 300 python3 tests/vu-frontend.py "$T/s3" "$T/u3" 7 vurandom:2000 >"$T/vur.out" 2>&1 &&
+	wait_pid "$p" 10
+ok $? "2000 random vhost-user requests: still answering, clean exit"
+diag <"$T/vur.out"
+grep -q 'the file is not that large' "$T/vur.err"
+ok $? "a memory region beyond its file's end is refused (it would fault when touched)"
+kill "$p" 2>/dev/null
+
 # --check finds what a driver breaks: RW after its own SHUTDOWN SEND.
 rm -f "$T/s3" "$T/u3"
 "$D" --socket "$T/s3" --cid 7 --uds "$T/u3" --check 2>"$T/viol.err" &
