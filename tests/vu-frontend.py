@@ -11,6 +11,8 @@ MODE: basic (default: packets both ways, then a loop in rx and a bad head in tx)
       random:N (N rounds of random bytes in both rings, each restarted and stopped),
       violate (RW after the guest's own SHUTDOWN SEND),
       vurandom:N (N vhost-user requests with random contents).
+With VU_LISTEN=1 in the environment it listens on the socket instead (QEMU's server=on),
+for vsockdev --connect.
 Prints one line per check, "ok - ..." or "not ok - ...", and exits 0 if all passed.
 """
 import mmap
@@ -33,8 +35,16 @@ def check(cond, what):
 
 
 # ---- vhost-user ----
-vu = socket.socket(socket.AF_UNIX)
-vu.connect(sock_path)
+if os.environ.get("VU_LISTEN") == "1":
+    # QEMU as the chardev server (server=on): vsockdev --connect comes to us
+    srv = socket.socket(socket.AF_UNIX)
+    srv.bind(sock_path)
+    srv.listen(1)
+    srv.settimeout(10)
+    vu, _ = srv.accept()
+else:
+    vu = socket.socket(socket.AF_UNIX)
+    vu.connect(sock_path)
 vu.settimeout(10)
 
 

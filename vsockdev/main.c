@@ -21,8 +21,8 @@
 #include "vsockdev.h"
 
 static const char usage_text[] =
-	"usage: vsockdev [-hv] [--capture file] [--check] --cid cid --socket path\n"
-	"\t--uds path\n";
+	"usage: vsockdev [-hv] [--capture file] [--check] [--connect] --cid cid\n"
+	"\t--socket path --uds path\n";
 
 static void __attribute__((noreturn)) usage(int status)
 {
@@ -63,7 +63,7 @@ uint64_t vd_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-enum { O_SOCKET = 256, O_CID, O_UDS, O_CAPTURE, O_CHECK };
+enum { O_SOCKET = 256, O_CID, O_UDS, O_CAPTURE, O_CHECK, O_CONNECT };
 
 static void parse_opts(struct vd *vd, int argc, char **argv)
 {
@@ -73,6 +73,7 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 		{ "uds",     required_argument, NULL, O_UDS },
 		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "check",   no_argument,       NULL, O_CHECK },
+		{ "connect", no_argument,       NULL, O_CONNECT },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -89,6 +90,7 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 		case O_UDS: vd->uds_path = optarg; break;
 		case O_CAPTURE: vd->capture_path = optarg; break;
 		case O_CHECK: vd->check = true; break;
+		case O_CONNECT: vd->connect = true; break;
 		case 'v': vd->verbose++; break;
 		case 'h': usage(0);
 		case ':':
@@ -139,6 +141,35 @@ static int listen_vhost_user(struct vd *vd)
 		return -1;
 	}
 	vd->listen_fd = s;
+	return 0;
+}
+
+/* --connect: QEMU is the chardev server (server=on); its socket may appear a moment after
+ * we start, so a missing or not yet listening socket is tried again for 10 s. */
+static int connect_vhost_user(struct vd *vd)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	uint64_t until = vd_now_ms() + 10000;
+	int s;
+
+	strcpy(a.sun_path, vd->sock_path);
+	for (;;) {
+		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (s < 0) {
+			vd_log(vd, 0, "socket: %s", strerror(errno));
+			return -1;
+		}
+		if (connect(s, (struct sockaddr *)&a, sizeof(a)) == 0)
+			break;
+		close(s);
+		if ((errno != ENOENT && errno != ECONNREFUSED) || vd_now_ms() >= until) {
+			vd_log(vd, 0, "%s: %s", vd->sock_path, strerror(errno));
+			return -1;
+		}
+		usleep(100000);
+	}
+	vd->vu_fd = s;
+	vd_log(vd, 1, "vhost-user: connected to the front end at %s", vd->sock_path);
 	return 0;
 }
 
@@ -241,7 +272,8 @@ int main(int argc, char **argv)
 		vd_log(&vd, 0, "signalfd: %s", strerror(errno));
 		return 1;
 	}
-	if (vd_capture_open(&vd) < 0 || vd_hybrid_listen(&vd) < 0 || listen_vhost_user(&vd) < 0)
+	if (vd_capture_open(&vd) < 0 || vd_hybrid_listen(&vd) < 0 ||
+	    (vd.connect ? connect_vhost_user(&vd) : listen_vhost_user(&vd)) < 0)
 		return 1;
 	vd_log(&vd, 1, "guest CID %llu; vhost-user socket %s; host programs at %s",
 	       (unsigned long long)vd.cid, vd.sock_path, vd.uds_path);
@@ -250,8 +282,10 @@ int main(int argc, char **argv)
 
 	vd_vu_close(&vd);
 	vd_capture_close(&vd);
-	close(vd.listen_fd);
-	unlink(vd.sock_path);
+	if (vd.listen_fd >= 0) {
+		close(vd.listen_fd);
+		unlink(vd.sock_path);
+	}
 	close(vd.uds_fd);
 	unlink(vd.uds_path);
 	vd_log(&vd, 1, "%llu packets from the guest, %llu to it, %llu dropped",

@@ -165,6 +165,7 @@ struct vd {
 	const char *sock_path, *uds_path, *capture_path;
 	uint64_t cid;
 	bool check;
+	bool connect;                    /* --connect: QEMU listens (server=on), we connect */
 	int verbose;
 
 	int listen_fd;                   /* vhost-user socket we listen on */

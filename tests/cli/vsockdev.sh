@@ -186,6 +186,18 @@ else
 	ok 1 "the vsockkit plugin reads the capture (plugin not built or tshark missing: make check)"
 fi
 
+# --connect: the front end listens (QEMU's server=on) and vsockdev, started first, waits
+# for the socket to appear and connects.
+rm -f "$T/s4" "$T/u4"
+"$D" --connect --socket "$T/s4" --cid 7 --uds "$T/u4" 2>"$T/conn.err" &
+p=$!
+sleep 0.3    # not a timing assertion: only lets vsockdev find no socket at first
+VU_LISTEN=1 timeout 60 python3 tests/vu-frontend.py "$T/s4" "$T/u4" 7 >"$T/conn.out" 2>&1 &&
+	wait_pid "$p" 10
+ok $? "--connect: vsockdev connects to a listening front end, passes the basic run, exits 0"
+cat "$T/conn.out" "$T/conn.err" | diag
+kill "$p" 2>/dev/null
+
 # 2000 vhost-user requests with random contents (ring sizes, addresses, bases, memory
 # tables larger than their file, stray or missing fds): refused, never a crash.
 rm -f "$T/s3" "$T/u3"
@@ -247,14 +259,19 @@ kill "$p" 2>/dev/null
 
 # ---- end to end under QEMU ----
 # run_kernel K: one VM boot with vsockdev as the vsock device.
+# On 6.1 QEMU connects to vsockdev's socket; on 6.12 QEMU is the chardev server
+# (server=on,wait=on) and vsockdev --connect comes to it.
 run_kernel() {
-	local k=$1 W=$T/$k dpid vmpid rc
+	local k=$1 W=$T/$k dpid='' vmpid rc server='' what
+	local dev=(--cid 42 --uds "$W/v.sock" --capture "$W/cap.pcap" --check -v)
+	[ "$k" = 6.12 ] && server=1
 	mkdir -p "$W/out"
 	head -c 16M /dev/urandom >"$W/h.bin"
-	"$D" --socket "$W/vu.sock" --cid 42 --uds "$W/v.sock" --capture "$W/cap.pcap" --check -v \
-		2>"$W/dev.err" &
-	dpid=$!
-	pids+=("$dpid")
+	if [ -z "$server" ]; then
+		"$D" --socket "$W/vu.sock" "${dev[@]}" 2>"$W/dev.err" &
+		dpid=$!
+		pids+=("$dpid")
+	fi
 	# host listeners for the guest's connections: UDS_6001 upper-cases after EOF,
 	# UDS_6002 echoes; nothing at UDS_6099
 	"$V" --uds "$W/v.sock" -l 6001 -c 'tr a-z A-Z' 2>"$W/h6001.err" &
@@ -281,16 +298,28 @@ E
 	pids+=($!)
 	"$V" --uds "$W/v.sock" -l 6004 -e cat 2>"$W/h6004.err" &
 	pids+=($!)
-	wait_for 10 test -S "$W/vu.sock" && wait_for 10 test -S "$W/v.sock_6001" &&
-		wait_for 10 test -S "$W/v.sock_6002" && wait_for 10 test -S "$W/v.sock_6003" &&
-		wait_for 10 test -S "$W/v.sock_6004"
-	ok $? "$k: vsockdev and the host listeners are up"
+	{ [ -n "$server" ] || wait_for 10 test -S "$W/vu.sock"; } &&
+		wait_for 10 test -S "$W/v.sock_6001" && wait_for 10 test -S "$W/v.sock_6002" &&
+		wait_for 10 test -S "$W/v.sock_6003" && wait_for 10 test -S "$W/v.sock_6004"
+	rc=$?
+	what="vsockdev and the host listeners are"
+	[ -n "$server" ] && what="the host listeners are"
+	ok "$rc" "$k: $what up"
 
-	VSK_VM_MEMFD=1 VSK_VM_QEMU_ARGS="-chardev socket,id=vsk0,path=$W/vu.sock -device vhost-user-vsock-pci,chardev=vsk0" \
+	VSK_VM_MEMFD=1 VSK_VM_QEMU_ARGS="-chardev socket,id=vsk0,path=$W/vu.sock${server:+,server=on,wait=on} -device vhost-user-vsock-pci,chardev=vsk0" \
 		tests/vm/run -k "$k" -t 500 -o "$W/out" tests/vm/vsockdev-guest.sh \
 		>"$W/vm.out" 2>"$W/vm.err" &
 	vmpid=$!
 	pids+=("$vmpid")
+	if [ -n "$server" ]; then
+		# QEMU creates its socket once the initramfs is ready, then waits for us
+		wait_for 120 test -S "$W/vu.sock"
+		"$D" --connect --socket "$W/vu.sock" "${dev[@]}" 2>"$W/dev.err" &
+		dpid=$!
+		pids+=("$dpid")
+		wait_for 30 grep -q 'connected to the front end' "$W/dev.err"
+		ok $? "$k: vsockdev --connect reached QEMU's chardev server"
+	fi
 	ready() { [ -e "$W/out/ready" ] || ! kill -0 "$vmpid" 2>/dev/null; }
 	wait_for 300 ready && [ -e "$W/out/ready" ]
 	ok $? "$k: the guest's listeners are up"
