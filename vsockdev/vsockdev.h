@@ -168,7 +168,7 @@ struct vd {
 	bool connect;                    /* --connect: QEMU listens (server=on), we connect */
 	int verbose;
 
-	int listen_fd;                   /* vhost-user socket we listen on */
+	int listen_fd;                   /* vhost-user socket we listen on (-1 with --connect) */
 	int vu_fd;                       /* QEMU's connection, -1 before/after */
 	int uds_fd;                      /* hybrid listener at uds_path */
 	bool quit;
@@ -188,7 +188,7 @@ struct vd {
 	uint64_t tx_pkts, rx_pkts, dropped, violations;
 };
 
-/* log.c-like helpers in main.c: "vsockdev: ..." on stderr; vd_log only at -v level. */
+/* main.c: one "vsockdev: ..." line on stderr when level <= the -v count (0: always). */
 void vd_log(const struct vd *vd, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint64_t vd_now_ms(void);
