@@ -44,6 +44,7 @@ fuzz_vhostuser_SRC := vsockdev/vumsg.c
 # Parts with build rules of their own (dissector/build.mk: the Wireshark plugin) add their
 # targets to PARTS_ALL and their files to PARTS_INSTALL.
 PARTS_ALL :=
+.DEFAULT_GOAL := all
 include $(wildcard */build.mk)
 
 .PHONY: all check demo demo-file deps test fuzz asan install uninstall clean lint bench
