@@ -87,7 +87,7 @@ struct cf_harness {
 
 /* ---- small things ---- */
 
-static int64_t now_ms(void)
+int64_t cf_now_ms(void)
 {
 	struct timespec ts;
 
@@ -97,7 +97,7 @@ static int64_t now_ms(void)
 
 int cf_left(const struct cf_harness *h)
 {
-	int64_t l = h->deadline - now_ms();
+	int64_t l = h->deadline - cf_now_ms();
 
 	return l <= 0 ? 0 : l > INT32_MAX ? INT32_MAX : (int)l;
 }
@@ -128,27 +128,26 @@ static void appendf(char *dst, size_t cap, const char *fmt, va_list ap)
 	vsnprintf(dst + n, cap - n, fmt, ap);
 }
 
-void cf_required(struct cf_harness *h, const char *fmt, ...)
+void cf_rrequired(struct cf_result *r, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	appendf(h->r->required, sizeof(h->r->required), fmt, ap);
+	appendf(r->required, sizeof(r->required), fmt, ap);
 	va_end(ap);
 }
 
-void cf_observe(struct cf_harness *h, const char *fmt, ...)
+void cf_robserve(struct cf_result *r, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	appendf(h->r->observed, sizeof(h->r->observed), fmt, ap);
+	appendf(r->observed, sizeof(r->observed), fmt, ap);
 	va_end(ap);
 }
 
-void cf_fail(struct cf_harness *h, const char *rule, const char *fmt, ...)
+void cf_rfail(struct cf_result *r, const char *rule, const char *fmt, ...)
 {
-	struct cf_result *r = h->r;
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -157,7 +156,7 @@ void cf_fail(struct cf_harness *h, const char *rule, const char *fmt, ...)
 		char tmp[256];
 
 		vsnprintf(tmp, sizeof(tmp), fmt, ap);
-		cf_observe(h, "also %s: %s", rule, tmp);
+		cf_robserve(r, "also %s: %s", rule, tmp);
 	} else {
 		r->verdict = CF_FAIL;
 		snprintf(r->rule, sizeof(r->rule), "%s", rule);
@@ -166,16 +165,21 @@ void cf_fail(struct cf_harness *h, const char *rule, const char *fmt, ...)
 	va_end(ap);
 }
 
-void cf_na(struct cf_harness *h, const char *fmt, ...)
+void cf_rna(struct cf_result *r, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (h->r->verdict != CF_PASS)
+	if (r->verdict != CF_PASS)
 		return;
 	va_start(ap, fmt);
-	h->r->verdict = CF_NA;
-	vsnprintf(h->r->reason, sizeof(h->r->reason), fmt, ap);
+	r->verdict = CF_NA;
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
 	va_end(ap);
+}
+
+struct cf_result *cf_result_of(struct cf_harness *h)
+{
+	return h->r;
 }
 
 bool cf_failed(const struct cf_harness *h)
@@ -774,7 +778,7 @@ static void reap_event(struct cf_harness *h, int *got)
 
 int cf_pump(struct cf_harness *h, int ms)
 {
-	int64_t start = now_ms();
+	int64_t start = cf_now_ms();
 	int got = 0, w;
 
 	if (cf_left(h) == 0) {
@@ -799,7 +803,7 @@ int cf_pump(struct cf_harness *h, int ms)
 	reap_tx(h);
 	if (!got && w == 0 && ms > 0) {
 		/* In-process targets return at once when idle: do not spin. */
-		int64_t el = now_ms() - start;
+		int64_t el = cf_now_ms() - start;
 
 		if (el < ms) {
 			struct timespec ts = {0, (el + 2 < ms ? 2 : ms - el) * 1000000L};
@@ -848,7 +852,7 @@ bool cf_match_pred(const struct cf_pkt *p, const void *arg)
 const struct cf_pkt *cf_expect(struct cf_harness *h, cf_pred pred, const void *arg,
 			       int timeout_ms)
 {
-	int64_t end = now_ms() + cap_ms(h, timeout_ms);
+	int64_t end = cf_now_ms() + cap_ms(h, timeout_ms);
 	size_t scanned = 0;
 
 	for (;;) {
@@ -861,9 +865,9 @@ const struct cf_pkt *cf_expect(struct cf_harness *h, cf_pred pred, const void *a
 			}
 		}
 		/* packets seen by an earlier expect are skipped; rescan only new ones */
-		if (now_ms() >= end || cf_left(h) == 0)
+		if (cf_now_ms() >= end || cf_left(h) == 0)
 			return NULL;
-		if (cf_pump(h, (int)(end - now_ms())) < 0)
+		if (cf_pump(h, (int)(end - cf_now_ms())) < 0)
 			return NULL;
 	}
 }
@@ -1006,7 +1010,7 @@ struct cf_harness *cf_open(const struct cf_params *p, struct cf_result *r, int t
 	}
 	h->p = *p;
 	h->r = r;
-	h->deadline = now_ms() + timeout_ms;
+	h->deadline = cf_now_ms() + timeout_ms;
 	h->next_port = p->port_base ? p->port_base : 10000;
 	h->fmt.ts = VSK_TS_NONE;
 	h->fmt.verbose = 1;
@@ -1271,10 +1275,10 @@ int cf_conn_consume(struct cf_conn *c, size_t n)
 
 size_t cf_conn_wait_rx(struct cf_conn *c, size_t n, int timeout_ms)
 {
-	int64_t end = now_ms() + cap_ms(c->h, timeout_ms);
+	int64_t end = cf_now_ms() + cap_ms(c->h, timeout_ms);
 
-	while (c->rxlen < n && !c->rst_rcvd && now_ms() < end)
-		if (cf_pump(c->h, (int)(end - now_ms())) < 0)
+	while (c->rxlen < n && !c->rst_rcvd && cf_now_ms() < end)
+		if (cf_pump(c->h, (int)(end - cf_now_ms())) < 0)
 			break;
 	return c->rxlen;
 }
@@ -1400,7 +1404,7 @@ struct cf_conn *cf_accept(struct cf_harness *h, uint16_t type, uint32_t buf_allo
 
 ssize_t cf_app_read(struct cf_harness *h, int app, void *buf, size_t len, int timeout_ms)
 {
-	int64_t end = now_ms() + cap_ms(h, timeout_ms);
+	int64_t end = cf_now_ms() + cap_ms(h, timeout_ms);
 	size_t got = 0;
 
 	while (got < len) {
@@ -1408,7 +1412,7 @@ ssize_t cf_app_read(struct cf_harness *h, int app, void *buf, size_t len, int ti
 
 		cf_pump(h, 0);
 		r = h->t.ops->app_recv(&h->t, app, (uint8_t *)buf + got, len - got,
-				       (int)(now_ms() < end ? (end - now_ms() < 20 ? end - now_ms()
+				       (int)(cf_now_ms() < end ? (end - cf_now_ms() < 20 ? end - cf_now_ms()
 									  : 20) : 0), NULL);
 		if (r > 0) {
 			got += (size_t)r;
@@ -1418,7 +1422,7 @@ ssize_t cf_app_read(struct cf_harness *h, int app, void *buf, size_t len, int ti
 			break;                  /* EOF */
 		if (r != -ETIMEDOUT && r != -EAGAIN)
 			return got ? (ssize_t)got : r;
-		if (now_ms() >= end)
+		if (cf_now_ms() >= end)
 			break;
 	}
 	return (ssize_t)got;

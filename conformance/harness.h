@@ -125,6 +125,8 @@ uint64_t cf_features(const struct cf_harness *h);
 bool cf_has_stream(const struct cf_harness *h);
 bool cf_has_seqpacket(const struct cf_harness *h);
 
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t cf_now_ms(void);
 /* Milliseconds left until the case's deadline (0 when reached). */
 int cf_left(const struct cf_harness *h);
 /* How long to wait for an answer the device must send (answer_ms, capped at the
@@ -132,13 +134,21 @@ int cf_left(const struct cf_harness *h);
 int cf_answer_ms(const struct cf_harness *h);
 
 /* ---- verdicts (first failure wins; later ones are appended to observed) ---- */
-void cf_required(struct cf_harness *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void cf_observe(struct cf_harness *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Fails the case: rule is a stable lowercase name the failure is known by. */
-void cf_fail(struct cf_harness *h, const char *rule, const char *fmt, ...)
+/* On a result: cf_rrequired states what the case requires, cf_robserve records what the
+ * implementation did, cf_rfail fails the case (rule: a stable lowercase name the failure
+ * is known by), cf_rna makes it not applicable (only if nothing failed yet).  Cases that
+ * drive no virtqueues (hybrid-cases.c) use these on their own result; the cf_ macros
+ * below are them on the harness's. */
+void cf_rrequired(struct cf_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cf_robserve(struct cf_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cf_rfail(struct cf_result *r, const char *rule, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Not applicable (only if nothing failed yet). */
-void cf_na(struct cf_harness *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cf_rna(struct cf_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct cf_result *cf_result_of(struct cf_harness *h);
+#define cf_required(h, ...)   cf_rrequired(cf_result_of(h), __VA_ARGS__)
+#define cf_observe(h, ...)    cf_robserve(cf_result_of(h), __VA_ARGS__)
+#define cf_fail(h, rule, ...) cf_rfail(cf_result_of(h), rule, __VA_ARGS__)
+#define cf_na(h, ...)         cf_rna(cf_result_of(h), __VA_ARGS__)
 bool cf_failed(const struct cf_harness *h);    /* failed or not applicable: stop */
 /* A target call returned err: -ENOTSUP makes the case n/a with t->why; others fail it
  * with rule "app" and what was being done.  Returns err. */

@@ -1,7 +1,9 @@
 /* vsock-conformance - the virtio-vsock conformance suite: plays the guest driver against a
  * device implementation (--target) and checks what it puts in the virtqueues, case by case,
  * against the virtio spec's Socket Device section.  TAP on stdout, a JSON report with
- * --json, every packet as a LINKTYPE_VSOCK pcap with --capture.
+ * --json, every packet as a LINKTYPE_VSOCK pcap with --capture.  --target hybrid=PATH
+ * runs another table, hybrid-cases.c: a VMM's hybrid vsock UNIX socket from the host
+ * side, with the same selection, output and exit status.
  *
  * Every case runs in a child process with a fresh target: a case that hangs is killed at
  * its timeout (and fails with "timeout"), a case that crashes fails with the signal, and
@@ -28,6 +30,7 @@
 #include "cases.h"
 #include "device.h"
 #include "harness.h"
+#include "hybrid-cases.h"
 #include "target.h"
 
 #define EXIT_USAGE  2
@@ -37,7 +40,8 @@
 static const char usage_text[] =
 	"usage: vsock-conformance [-hlv] [--capture file] [--cid cid] [--json file]\n"
 	"\t[--layout layout] [--list-mutations] [--only cases] [--skip cases]\n"
-	"\t[--target model[=mutation,...]|vhost] [--timeout ms]\n";
+	"\t[--target model[=mutation,...]|vhost|hybrid=path[,port=p][,hostport=h]]\n"
+	"\t[--timeout ms]\n";
 
 static void __attribute__((noreturn)) usage(int status)
 {
@@ -48,16 +52,52 @@ static void __attribute__((noreturn)) usage(int status)
 static const struct cf_target_ops *const targets[] = {&cf_target_model, &cf_target_vhost};
 
 struct opts {
-	const struct cf_target_ops *target;
+	const struct cf_target_ops *target;   /* NULL for hybrid */
+	const char *target_name;
 	const char *target_arg;
+	struct hy_opts hybrid;
 	uint64_t cid;
 	int timeout_ms;          /* 0: each case's default */
 	struct cf_layout layout;
 	const char *layout_str;
 	const char *capture, *json;
 	const char *only, *skip;
-	bool list, list_mutations, verbose;
+	bool list, list_mutations, verbose, cid_set;
 };
+
+/* One case of the table the target runs: the virtqueue cases (cases.c) or the hybrid
+ * ones (hybrid-cases.c). */
+struct entry {
+	unsigned id;
+	const char *name, *group, *clause;
+	int timeout_ms;
+	const struct cf_case *vq;
+	const struct hy_case *hy;
+};
+
+static struct entry table[256];
+static size_t ntable;
+
+static void load_table(bool hybrid)
+{
+	size_t n = hybrid ? hy_ncases : cf_ncases;
+
+	for (ntable = 0; ntable < n && ntable < 256; ntable++) {
+		struct entry *e = &table[ntable];
+
+		if (hybrid) {
+			const struct hy_case *c = &hy_cases[ntable];
+
+			*e = (struct entry){c->id, c->name, c->group, c->clause, c->timeout_ms,
+					    NULL, c};
+		} else {
+			const struct cf_case *c = &cf_cases[ntable];
+
+			*e = (struct entry){c->id, c->name, c->group, c->clause, c->timeout_ms, c,
+					    NULL};
+		}
+	}
+}
 
 static unsigned long long num(const char *s, unsigned long long min, unsigned long long max,
 			      const char *what)
@@ -76,14 +116,14 @@ static unsigned long long num(const char *s, unsigned long long min, unsigned lo
 	return v;
 }
 
-static const struct cf_case *find_case(const char *tok)
+static const struct entry *find_case(const char *tok)
 {
 	char *end;
 	unsigned long id = strtoul(tok, &end, 10);
 
-	for (size_t i = 0; i < cf_ncases; i++)
-		if ((end != tok && !*end && cf_cases[i].id == id) || !strcmp(cf_cases[i].name, tok))
-			return &cf_cases[i];
+	for (size_t i = 0; i < ntable; i++)
+		if ((end != tok && !*end && table[i].id == id) || !strcmp(table[i].name, tok))
+			return &table[i];
 	return NULL;
 }
 
@@ -97,11 +137,11 @@ static void select_cases(const char *list, bool *sel, const char *opt)
 	if (!*list)
 		errx(EXIT_USAGE, "%s '': no case named", opt);
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		const struct cf_case *c = find_case(tok);
+		const struct entry *c = find_case(tok);
 
 		if (!c)
 			errx(EXIT_USAGE, "%s '%s': no such case (see --list)", opt, tok);
-		sel[c - cf_cases] = true;
+		sel[c - table] = true;
 	}
 	free(copy);
 }
@@ -118,6 +158,18 @@ static void check_model_arg(const char *arg)
 			errx(EXIT_USAGE, "--target model='%s': no such mutation (see "
 			     "--list-mutations)", tok);
 	free(copy);
+}
+
+/* hybrid=ARG: the socket and the guest's ports; the virtqueue options mean nothing there. */
+static void parse_hybrid(struct opts *o)
+{
+	char e[200];
+
+	if (hy_opts_parse(o->target_arg, &o->hybrid, e, sizeof(e)))
+		errx(EXIT_USAGE, "%s", e);
+	if (o->capture || o->cid_set || strcmp(o->layout_str, "one"))
+		errx(EXIT_USAGE, "--target hybrid: --capture, --cid and --layout are for the "
+		     "virtqueue targets");
 }
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -154,7 +206,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		case O_CAPTURE: o->capture = optarg; break;
 		/* 0, 1, 2 and 0xffffffff are reserved (Socket Device: Device configuration
 		 * layout); so are CIDs above 32 bits. */
-		case O_CID: o->cid = num(optarg, 3, 0xfffffffeULL, "--cid"); break;
+		case O_CID:
+			o->cid = num(optarg, 3, 0xfffffffeULL, "--cid");
+			o->cid_set = true;
+			break;
 		case O_JSON: o->json = optarg; break;
 		case O_LAYOUT: o->layout_str = optarg; break;
 		case O_LISTMUT: o->list_mutations = true; break;
@@ -182,9 +237,12 @@ static void parse(int argc, char **argv, struct opts *o)
 		for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++)
 			if (strlen(targets[i]->name) == n && !strncmp(targets[i]->name, target, n))
 				o->target = targets[i];
-		if (!o->target)
-			errx(EXIT_USAGE, "--target '%s': not model or vhost", target);
 		o->target_arg = eq ? eq + 1 : NULL;
+		o->target_name = o->target ? o->target->name : "hybrid";
+		if (n == 6 && !strncmp(target, "hybrid", 6))
+			parse_hybrid(o);
+		else if (!o->target)
+			errx(EXIT_USAGE, "--target '%s': not model, vhost or hybrid=PATH", target);
 		if (o->target == &cf_target_model && o->target_arg)
 			check_model_arg(o->target_arg);
 	}
@@ -202,7 +260,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int case_timeout(const struct opts *o, const struct cf_case *c)
+static int case_timeout(const struct opts *o, const struct entry *c)
 {
 	if (o->timeout_ms)
 		return o->timeout_ms;
@@ -229,7 +287,7 @@ static void run_child(const struct opts *o, const struct cf_case *c, struct cf_p
 	cf_close(h);
 }
 
-static void run_case(const struct opts *o, const struct cf_case *c, struct cf_params *p,
+static void run_case(const struct opts *o, const struct entry *c, struct cf_params *p,
 		     struct cf_result *r)
 {
 	int timeout_ms = case_timeout(o, c), pfd[2], status;
@@ -244,7 +302,10 @@ static void run_case(const struct opts *o, const struct cf_case *c, struct cf_pa
 	if (pid == 0) {
 		close(pfd[0]);
 		signal(SIGPIPE, SIG_IGN);
-		run_child(o, c, &cp, r, timeout_ms);
+		if (c->hy)
+			hy_run(c->hy, &o->hybrid, r, timeout_ms);
+		else
+			run_child(o, c->vq, &cp, r, timeout_ms);
 		_exit(0);   /* closing pfd[1] tells the parent */
 	}
 	close(pfd[1]);
@@ -291,7 +352,7 @@ static void tap_comment(const char *key, const char *text)
 		printf("#   %s: %s\n", key, text);
 }
 
-static void tap_case(const struct opts *o, unsigned n, const struct cf_case *c,
+static void tap_case(const struct opts *o, unsigned n, const struct entry *c,
 		     const struct cf_result *r)
 {
 	/* n/a is "ok" with a comment that is not the TAP SKIP directive: a suite that could
@@ -336,13 +397,13 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static void json_report(FILE *f, const struct opts *o, const struct cf_case *const *run,
+static void json_report(FILE *f, const struct opts *o, const struct entry *const *run,
 			const struct cf_result *res, size_t n, const unsigned *count, double secs)
 {
 	char lay[48];
 
 	fprintf(f, "{\"tool\":\"vsock-conformance\",\"target\":");
-	json_str(f, o->target->name);
+	json_str(f, o->target_name);
 	fprintf(f, ",\"target_arg\":");
 	if (o->target_arg)
 		json_str(f, o->target_arg);
@@ -398,7 +459,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct cf_params p = {0};
 	bool only[256] = {0}, skip[256] = {0};
-	const struct cf_case *run[256];
+	const struct entry *run[256];
 	struct cf_result *res, *shared;
 	unsigned count[3] = {0};
 	pcap_t *dead = NULL;
@@ -408,10 +469,11 @@ int main(int argc, char **argv)
 	int64_t t0;
 
 	parse(argc, argv, &o);
+	load_table(!o.target);
 	if (o.list) {
-		for (size_t i = 0; i < cf_ncases; i++)
-			printf("%-3u %-28s %-10s %s\n", cf_cases[i].id, cf_cases[i].name,
-			       cf_cases[i].group, cf_cases[i].clause);
+		for (size_t i = 0; i < ntable; i++)
+			printf("%-3u %-28s %-10s %s\n", table[i].id, table[i].name, table[i].group,
+			       table[i].clause);
 		return 0;
 	}
 	if (o.list_mutations) {
@@ -424,9 +486,9 @@ int main(int argc, char **argv)
 		select_cases(o.only, only, "--only");
 	if (o.skip)
 		select_cases(o.skip, skip, "--skip");
-	for (size_t i = 0; i < cf_ncases && i < 256; i++)
+	for (size_t i = 0; i < ntable; i++)
 		if ((!o.only || only[i]) && !skip[i])
-			run[n++] = &cf_cases[i];
+			run[n++] = &table[i];
 
 	if (o.json && !(jf = fopen(o.json, "w")))
 		err(1, "%s", o.json);
@@ -464,7 +526,7 @@ int main(int argc, char **argv)
 		tap_case(&o, (unsigned)i + 1, run[i], &res[i]);
 	}
 	printf("# %zu cases on target %s%s%s: %u pass, %u fail, %u n/a (%.1f s)\n", n,
-	       o.target->name, o.target_arg ? "=" : "", o.target_arg ? o.target_arg : "",
+	       o.target_name, o.target_arg ? "=" : "", o.target_arg ? o.target_arg : "",
 	       count[CF_PASS], count[CF_FAIL], count[CF_NA], (double)(now_ms() - t0) / 1000);
 	if (dumper) {
 		if (pcap_dump_flush(dumper) != 0)
