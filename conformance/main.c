@@ -409,8 +409,12 @@ static void json_report(FILE *f, const struct opts *o, const struct entry *const
 		json_str(f, o->target_arg);
 	else
 		fputs("null", f);
-	fprintf(f, ",\"guest_cid\":%" PRIu64 ",\"layout\":", o->cid);
-	json_str(f, cf_layout_str(&o->layout, lay, sizeof(lay)));
+	if (o->target) {
+		fprintf(f, ",\"guest_cid\":%" PRIu64 ",\"layout\":", o->cid);
+		json_str(f, cf_layout_str(&o->layout, lay, sizeof(lay)));
+	} else {
+		fputs(",\"guest_cid\":null,\"layout\":null", f);   /* no virtqueues */
+	}
 	fprintf(f, ",\"seconds\":%.3f,\"summary\":{\"pass\":%u,\"fail\":%u,\"n/a\":%u},"
 		"\"cases\":[", secs, count[CF_PASS], count[CF_FAIL], count[CF_NA]);
 	for (size_t i = 0; i < n; i++) {

@@ -45,6 +45,7 @@ ok $? "at least 15 hybrid cases ($total)"
 python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["target"] == "hybrid" and d["summary"]["pass"] == int(sys.argv[2])
+assert d["guest_cid"] is None and d["layout"] is None
 assert all(c["verdict"] == "pass" and c["required"] and c["observed"] for c in d["cases"])' \
 	"$T/all.json" "$total" 2>&1 | diag
 ok "${PIPESTATUS[0]}" "--json: target hybrid, every case with what is required and what was seen"
