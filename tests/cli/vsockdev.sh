@@ -9,7 +9,9 @@
 # tests/vm/vsockdev-guest.sh, and the host side is build/vsockcat --uds: 16 MiB each way
 # byte-identical (sha256), half-close both ways, refused ports both ways, handshake
 # variants, ten parallel connections, seqpacket from the guest to a SOCK_SEQPACKET
-# listener (message boundaries both ways), the driver unloaded and loaded again, the CID
+# listener (message boundaries both ways), vsock-conformance --target hybrid with the
+# guest running its services (verdicts compared with tests/vm/hybrid-expect/KERNEL.txt),
+# the driver unloaded and loaded again, the CID
 # from GET_CONFIG, and vsockdev's --capture of the whole session decoding with
 # `vsockdump -r --check` without a finding.
 # Environment: VSK_KERNELS (default "6.1 6.12"), VSK_KEEP=1 keeps the temp folder.
@@ -372,10 +374,28 @@ E
 	for i in $(seq 10); do
 		wait "${par[i - 1]}" && cmp -s "$W/par$i.in" "$W/par$i.out" && good=$((good + 1))
 	done
-	touch "$W/out/host-done"
 	[ "$good" = 10 ]
 	ok $? "$k: ten parallel connections to guest port 5003: $good of 10 echoed byte-identical"
 	cat "$W"/par*.err 2>/dev/null | diag
+
+	# the hybrid conformance cases through vsockdev, the guest's services on 5100-5103:
+	# every case gets a verdict, and the verdicts are the recorded ones (a fail is a
+	# finding in docs/conformance.md, not a test failure; a changed verdict is)
+	"$B/vsock-conformance" --target "hybrid=$W/v.sock,port=5100,hostport=7100" \
+		--json "$W/hybrid.json" >"$W/hybrid.tap" 2>"$W/hybrid.err"
+	touch "$W/out/host-done"
+	python3 -c 'import json, sys
+for c in json.load(open(sys.argv[1]))["cases"]:
+    print(c["name"], c["verdict"])' "$W/hybrid.json" 2>/dev/null | sort >"$W/hybrid.verdicts"
+	hcases=$("$B/vsock-conformance" --target hybrid=x --list | wc -l)
+	[ "$(wc -l <"$W/hybrid.verdicts")" = "$hcases" ]
+	ok $? "$k: vsock-conformance --target hybrid: all $hcases cases have a verdict"
+	{ cat "$W/hybrid.err"; grep -A4 '^not ok' "$W/hybrid.tap"; } | diag
+	grep -v '^#' "tests/vm/hybrid-expect/$k.txt" 2>/dev/null | sort |
+		diff - "$W/hybrid.verdicts" >"$W/hybrid.diff"
+	ok $? "$k: the hybrid verdicts are the recorded ones (tests/vm/hybrid-expect/$k.txt)"
+	{ cat "$W/hybrid.diff"; grep -A4 '^not ok' "$W/hybrid.tap"; } | diag
+	cp "$W/hybrid.tap" "$W/hybrid.json" "$W/hybrid.verdicts" "$W/out/" 2>/dev/null
 
 	wait_pid "$vmpid" 500
 	rc=$?

@@ -9,8 +9,11 @@
 #   cid                  the CID the guest driver read from the device
 #   g.sha                sha256 of the 16 MiB the guest sends on port 5001
 #   ready                listeners on 5001 (bulk, both ways), 5002 (tr a-z A-Z) and 5003
-#                        (-k, echo) are up
-#   host-done            (written by the host) its clients of 5003 are finished
+#                        (-k, echo) are up, and the services of vsock-conformance
+#                        --target hybrid=...,port=5100 (man/vsock-conformance.1): 5100
+#                        echo, 5101 sink, 5102 report, 5103 dial
+#   host-done            (written by the host) its clients of 5003 and its run of
+#                        vsock-conformance --target hybrid are finished
 #   r1.sha, r1.size      sha256 and size of what arrived on 5001 (when the connection ended)
 #   g3.txt               the host's answer to the guest's half-closed "from guest" (6001)
 #   g4.sha, g4-sent.sha  1 MiB the guest sent to host port 6002 and what came back
@@ -47,9 +50,24 @@ vsockcat -v -l 5002 -c 'tr a-z A-Z' </dev/null 2>"$T/l2.err" &
 p2=$!
 vsockcat -v -l -k 5003 -e cat </dev/null 2>"$T/l3.err" &
 p3=$!
+# The guest services of vsock-conformance --target hybrid=PATH,port=5100, as its man
+# page gives them.
+: >"$T/sink"
+vsockcat -v -l -k --max-conns 64 5100 -e cat </dev/null 2>"$T/h0.err" &
+h0=$!
+vsockcat -v -l -k 5101 --recv-only </dev/null >>"$T/sink" 2>"$T/h1.err" &
+h1=$!
+vsockcat -v -l -k 5102 -c "cat $T/sink" </dev/null 2>"$T/h2.err" &
+h2=$!
+vsockcat -v -l -k --max-conns 16 5103 -c 'read -r p && exec vsockcat 2 "$p" -e cat' \
+	</dev/null 2>"$T/h3.err" &
+h3=$!
 wait_for 30 grep -q listening "$T/l1.err" && wait_for 30 grep -q listening "$T/l2.err" &&
 	wait_for 30 grep -q listening "$T/l3.err"
 ok $? "listeners on 5001, 5002 and 5003 (-k, echo)"
+wait_for 30 grep -q listening "$T/h0.err" && wait_for 30 grep -q listening "$T/h1.err" &&
+	wait_for 30 grep -q listening "$T/h2.err" && wait_for 30 grep -q listening "$T/h3.err"
+ok $? "vsock-conformance --target hybrid services on 5100-5103"
 touch /out/ready
 
 # Guest-initiated, while the host works on 5001: the host listens on UDS_6001 (tr) and
@@ -84,8 +102,8 @@ diag "$T/l2.err"
 # the host's parallel clients on 5003 are done when it says so
 wait_for 300 test -e /out/host-done
 ok $? "the host finished with 5003"
-kill "$p3"
-wait "$p3" 2>/dev/null
+kill "$p3" "$h0" "$h1" "$h2" "$h3"
+wait "$p3" "$h0" "$h1" "$h2" "$h3" 2>/dev/null
 # The driver goes away and comes back: QEMU stops the device (GET_VRING_BASE) and starts
 # it again with new rings; vsockdev must carry traffic again (host port 6004 echoes).
 rmmod vmw_vsock_virtio_transport
