@@ -1,6 +1,7 @@
 /* hybrid-harness.c - the host side of a hybrid vsock socket for the hybrid cases
  * (hybrid-harness.h).  Plain UNIX sockets, non-blocking, every wait a poll bounded by the
  * case's deadline. */
+#include <err.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -11,7 +12,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <vsk/error.h>
 #include <vsk/number.h>
 
 #include "hybrid-harness.h"
@@ -20,24 +20,24 @@
 
 /* ---- the target's argument ---- */
 
-static int opt_port(const char *tok, size_t klen, uint32_t *out, char *err, size_t errlen)
+/* "KEY=VALUE" at tok[0..len) with the given key: the port, or exit status 2 with one
+ * line (vsk_number_option).  0 if tok is another key. */
+static int opt_port(const char *tok, size_t len, const char *key, uint32_t *out)
 {
-	const char *v = tok + klen + 1;
-	uint64_t x;
-	int rc = vsk_number_parse((const uint8_t *)v, strlen(v), 0, UINT32_MAX - 4, 0, &x);
+	size_t k = strlen(key);
+	char what[32], *v;
 
-	if (rc != VSK_OK) {
-		char what[48];
-
-		snprintf(what, sizeof(what), "--target hybrid: %.*s", (int)klen, tok);
-		vsk_number_error(err, errlen, rc, what, v, 0, UINT32_MAX - 4);
-		return -1;
-	}
-	*out = (uint32_t)x;
-	return 0;
+	if (len <= k || strncmp(tok, key, k) || tok[k] != '=')
+		return 0;
+	if (!(v = strndup(tok + k + 1, len - k - 1)))
+		err(1, "strndup");
+	snprintf(what, sizeof(what), "--target hybrid: %s", key);
+	*out = (uint32_t)vsk_number_option(v, 0, UINT32_MAX - 4, 0, what);
+	free(v);
+	return 1;
 }
 
-int hy_opts_parse(const char *arg, struct hy_opts *o, char *err, size_t errlen)
+void hy_opts_parse(const char *arg, struct hy_opts *o)
 {
 	const char *comma;
 	size_t plen;
@@ -45,41 +45,27 @@ int hy_opts_parse(const char *arg, struct hy_opts *o, char *err, size_t errlen)
 	memset(o, 0, sizeof(*o));
 	o->port = HY_DEF_PORT;
 	o->hostport = HY_DEF_HOSTPORT;
-	if (!arg || !*arg || *arg == ',') {
-		snprintf(err, errlen, "--target hybrid: no socket path (hybrid=PATH[,port=P]"
-			 "[,hostport=H]])");
-		return -1;
-	}
+	if (!arg || !*arg || *arg == ',')
+		errx(VSK_NUM_EXIT_USAGE, "--target hybrid: no socket path "
+		     "(hybrid=PATH[,port=P][,hostport=H])");
 	comma = strchr(arg, ',');
 	plen = comma ? (size_t)(comma - arg) : strlen(arg);
 	/* PATH_<hostport> must fit too: ten digits and the underscore */
-	if (plen + 11 >= sizeof(o->path)) {
-		snprintf(err, errlen, "--target hybrid: path '%.*s' too long for a UNIX socket",
-			 (int)plen, arg);
-		return -1;
-	}
+	if (plen + 11 >= sizeof(o->path))
+		errx(VSK_NUM_EXIT_USAGE, "--target hybrid: path '%.*s' too long for a UNIX "
+		     "socket", (int)plen, arg);
 	memcpy(o->path, arg, plen);
 	while (comma) {
-		const char *tok = comma + 1, *eq;
-		char buf[64];
+		const char *tok = comma + 1;
 		size_t tlen;
 
 		comma = strchr(tok, ',');
 		tlen = comma ? (size_t)(comma - tok) : strlen(tok);
-		snprintf(buf, sizeof(buf), "%.*s", (int)tlen, tok);
-		eq = strchr(buf, '=');
-		if (eq && (size_t)(eq - buf) == 4 && !strncmp(buf, "port", 4)) {
-			if (opt_port(buf, 4, &o->port, err, errlen))
-				return -1;
-		} else if (eq && (size_t)(eq - buf) == 8 && !strncmp(buf, "hostport", 8)) {
-			if (opt_port(buf, 8, &o->hostport, err, errlen))
-				return -1;
-		} else {
-			snprintf(err, errlen, "--target hybrid: '%s': not port=P or hostport=H", buf);
-			return -1;
-		}
+		if (!opt_port(tok, tlen, "port", &o->port) &&
+		    !opt_port(tok, tlen, "hostport", &o->hostport))
+			errx(VSK_NUM_EXIT_USAGE, "--target hybrid: '%.*s': not port=P or "
+			     "hostport=H", (int)tlen, tok);
 	}
-	return 0;
 }
 
 uint32_t hy_echo_port(const struct hy *h) { return h->o->port; }

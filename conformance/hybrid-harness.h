@@ -37,8 +37,9 @@ struct hy_opts {
 	uint32_t hostport;       /* where the dial service connects to (PATH_hostport) */
 };
 
-/* Parses the argument of --target hybrid=ARG.  0, or -1 with one line in err. */
-int hy_opts_parse(const char *arg, struct hy_opts *o, char *err, size_t errlen);
+/* Parses the argument of --target hybrid=ARG; anything wrong exits with status 2 and
+ * one line (a usage error). */
+void hy_opts_parse(const char *arg, struct hy_opts *o);
 
 /* One case's context. */
 struct hy {
