@@ -1,7 +1,6 @@
 /* hybrid-harness.c - the host side of a hybrid vsock socket for the hybrid cases
  * (hybrid-harness.h).  Plain UNIX sockets, non-blocking, every wait a poll bounded by the
  * case's deadline. */
-#include <err.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -12,61 +11,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <vsk/number.h>
 
 #include "hybrid-harness.h"
 
 #define ECHO_CHUNK 65536
-
-/* ---- the target's argument ---- */
-
-/* "KEY=VALUE" at tok[0..len) with the given key: the port, or exit status 2 with one
- * line (vsk_number_option).  0 if tok is another key. */
-static int opt_port(const char *tok, size_t len, const char *key, uint32_t *out)
-{
-	size_t k = strlen(key);
-	char what[32], *v;
-
-	if (len <= k || strncmp(tok, key, k) || tok[k] != '=')
-		return 0;
-	if (!(v = strndup(tok + k + 1, len - k - 1)))
-		err(1, "strndup");
-	snprintf(what, sizeof(what), "--target hybrid: %s", key);
-	*out = (uint32_t)vsk_number_option(v, 0, UINT32_MAX - 4, 0, what);
-	free(v);
-	return 1;
-}
-
-void hy_opts_parse(const char *arg, struct hy_opts *o)
-{
-	const char *comma;
-	size_t plen;
-
-	memset(o, 0, sizeof(*o));
-	o->port = HY_DEF_PORT;
-	o->hostport = HY_DEF_HOSTPORT;
-	if (!arg || !*arg || *arg == ',')
-		errx(VSK_NUM_EXIT_USAGE, "--target hybrid: no socket path "
-		     "(hybrid=PATH[,port=P][,hostport=H])");
-	comma = strchr(arg, ',');
-	plen = comma ? (size_t)(comma - arg) : strlen(arg);
-	/* PATH_<hostport> must fit too: ten digits and the underscore */
-	if (plen + 11 >= sizeof(o->path))
-		errx(VSK_NUM_EXIT_USAGE, "--target hybrid: path '%.*s' too long for a UNIX "
-		     "socket", (int)plen, arg);
-	memcpy(o->path, arg, plen);
-	while (comma) {
-		const char *tok = comma + 1;
-		size_t tlen;
-
-		comma = strchr(tok, ',');
-		tlen = comma ? (size_t)(comma - tok) : strlen(tok);
-		if (!opt_port(tok, tlen, "port", &o->port) &&
-		    !opt_port(tok, tlen, "hostport", &o->hostport))
-			errx(VSK_NUM_EXIT_USAGE, "--target hybrid: '%.*s': not port=P or "
-			     "hostport=H", (int)tlen, tok);
-	}
-}
 
 uint32_t hy_echo_port(const struct hy *h) { return h->o->port; }
 uint32_t hy_sink_port(const struct hy *h) { return h->o->port + 1; }

@@ -4,8 +4,8 @@
  * "OK <n>\n" and then talk to the guest's listener on <port>; a guest's connection to
  * host port H reaches a listener on PATH_H (reference/vsock-facts.md D.3).
  *
- * --target hybrid=PATH[,port=P][,hostport=H] names the socket and what runs in the
- * guest behind it, all with vsockcat (man/vsock-conformance.1 gives the commands):
+ * --target hybrid=PATH[,port=P][,hostport=H] (hybrid-opts.h) names the socket and what
+ * runs in the guest behind it, all with vsockcat (man/vsock-conformance.1 gives the commands):
  *   P      echo: every connection's bytes come back, its EOF ends the echo and closes
  *   P + 1  sink: the guest shuts its sending side at once and appends what it reads to
  *          a file
@@ -27,19 +27,7 @@
 #include <vsk/hybrid.h>
 
 #include "harness.h"
-
-#define HY_DEF_PORT     5100u
-#define HY_DEF_HOSTPORT 7100u
-
-struct hy_opts {
-	char path[108];          /* sun_path */
-	uint32_t port;           /* the echo service; sink, report, dial and nothing follow */
-	uint32_t hostport;       /* where the dial service connects to (PATH_hostport) */
-};
-
-/* Parses the argument of --target hybrid=ARG; anything wrong exits with status 2 and
- * one line (a usage error). */
-void hy_opts_parse(const char *arg, struct hy_opts *o);
+#include "hybrid-opts.h"
 
 /* One case's context. */
 struct hy {

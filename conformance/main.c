@@ -163,7 +163,11 @@ static void check_model_arg(const char *arg)
 /* hybrid=ARG: the socket and the guest's ports; the virtqueue options mean nothing there. */
 static void parse_hybrid(struct opts *o)
 {
-	hy_opts_parse(o->target_arg, &o->hybrid);
+	const char *a = o->target_arg ? o->target_arg : "";
+	char e[200];
+
+	if (hy_opts_parse((const uint8_t *)a, strlen(a), &o->hybrid, e, sizeof(e)))
+		errx(EXIT_USAGE, "%s", e);
 	if (o->capture || o->cid_set || strcmp(o->layout_str, "one"))
 		errx(EXIT_USAGE, "--target hybrid: --capture, --cid and --layout are for the "
 		     "virtqueue targets");
