@@ -39,7 +39,6 @@ FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/replay-%)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/fuzz-%)
 fuzz_vdev_SRC := conformance/device.c
-fuzz_vhostuser_SRC := vsockdev/vumsg.c
 fuzz_hybridopts_SRC := conformance/hybrid-opts.c
 
 # Parts with build rules of their own (dissector/build.mk: the Wireshark plugin) add their

@@ -1,12 +1,13 @@
-/* fuzz-vhostuser.c - vsockdev's vhost-user message parser (vsockdev/vumsg.c) on arbitrary
- * bytes taken as a stream of messages: never read past len, a parsed message is exactly
+/* fuzz-vhostuser.c - the vhost-user message parser (lib/vhostuser.c: vsockdev's requests,
+ * vsock-conformance --target vhost-user's replies) on arbitrary bytes taken as a stream of
+ * messages: never read past len, a parsed message is exactly
  * 12 + size bytes, parses the same alone, every strict prefix asks for more, and the
  * payload-derived fields stay in range. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../vsockdev/vsockdev.h"
+#include "vsk/vhostuser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -19,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(copy, data, size);   /* exact-size heap copy: ASan sees any overread */
 	while (off < size) {
-		struct vu_msg m, m2;
-		int rc = vu_parse(copy + off, size - off, &m);
+		struct vsk_vu_msg m, m2;
+		int rc = vsk_vu_parse(copy + off, size - off, &m);
 
 		if (rc <= 0) {
 			if (rc == 0 && size - off >= VSK_VU_HDR_LEN &&
@@ -30,21 +31,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if ((size_t)rc != VSK_VU_HDR_LEN + m.size || (size_t)rc > size - off)
 			abort();
-		if (vu_parse(copy + off, (size_t)rc, &m2) != rc || memcmp(&m, &m2, sizeof(m)))
+		if (vsk_vu_parse(copy + off, (size_t)rc, &m2) != rc || memcmp(&m, &m2, sizeof(m)))
 			abort();
-		if (vu_parse(copy + off, (size_t)rc - 1, &m2) != 0)
+		if (vsk_vu_parse(copy + off, (size_t)rc - 1, &m2) != 0)
 			abort();
-		if (m.request == VU_SET_MEM_TABLE &&
+		if (m.request == VSK_VU_SET_MEM_TABLE &&
 		    (m.nregions == 0 || m.nregions > VSK_VU_MAX_REGIONS))
 			abort();
-		if ((m.request == VU_GET_CONFIG || m.request == VU_SET_CONFIG) &&
-		    m.config.size > VU_MAX_CONFIG)
+		if ((m.request == VSK_VU_GET_CONFIG || m.request == VSK_VU_SET_CONFIG) &&
+		    m.config.size > VSK_VU_MAX_CONFIG)
 			abort();
-		(void)vu_req_name(m.request);
+		(void)vsk_vu_req_name(m.request);
 		off += (size_t)rc;
 	}
 	/* a reply is the header QEMU insists on: flags 0x5 */
-	if (vu_build_reply(reply, sizeof(reply), size, data, size < 8 ? size : 8) !=
+	if (vsk_vu_build_reply(reply, sizeof(reply), size, data, size < 8 ? size : 8) !=
 	    VSK_VU_HDR_LEN + (size < 8 ? size : 8) || reply[4] != 0x5)
 		abort();
 	free(copy);

@@ -42,7 +42,7 @@ void vd_mem_clear(struct vd_mem *m)
 	m->n = 0;
 }
 
-int vd_mem_set(struct vd_mem *mm, const struct vu_msg *m, int *fds, unsigned nfds,
+int vd_mem_set(struct vd_mem *mm, const struct vsk_vu_msg *m, int *fds, unsigned nfds,
 	       char *err, size_t errlen)
 {
 	int rc = 0;
@@ -53,7 +53,7 @@ int vd_mem_set(struct vd_mem *mm, const struct vu_msg *m, int *fds, unsigned nfd
 		rc = -EINVAL;
 	}
 	for (unsigned i = 0; rc == 0 && i < m->nregions; i++) {
-		const struct vu_region *r = &m->region[i];
+		const struct vsk_vu_region *r = &m->region[i];
 		struct stat st;
 		void *p;
 
@@ -97,7 +97,7 @@ int vd_mem_set(struct vd_mem *mm, const struct vu_msg *m, int *fds, unsigned nfd
 int vd_mem_uva_to_gpa(const struct vd_mem *m, uint64_t uva, uint64_t len, uint64_t *gpa)
 {
 	for (unsigned i = 0; i < m->n; i++) {
-		const struct vu_region *r = &m->reg[i].r;
+		const struct vsk_vu_region *r = &m->reg[i].r;
 
 		if (uva >= r->uva && uva - r->uva < r->size && len <= r->size - (uva - r->uva)) {
 			*gpa = r->gpa + (uva - r->uva);

@@ -22,15 +22,15 @@ static const uint64_t offered_proto = (1ULL << VSK_VU_PROTO_F_MQ) |
 
 static int reply(struct vd *vd, uint32_t request, const void *payload, size_t n)
 {
-	uint8_t buf[VSK_VU_HDR_LEN + VU_MAX_PAYLOAD];
-	size_t len = vu_build_reply(buf, sizeof(buf), request, payload, n);
+	uint8_t buf[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD];
+	size_t len = vsk_vu_build_reply(buf, sizeof(buf), request, payload, n);
 	ssize_t w;
 
 	do
 		w = send(vd->vu_fd, buf, len, MSG_NOSIGNAL);
 	while (w < 0 && errno == EINTR);
 	if (w != (ssize_t)len) {
-		vd_log(vd, 0, "vhost-user: reply to %s: %s", vu_req_name(request),
+		vd_log(vd, 0, "vhost-user: reply to %s: %s", vsk_vu_req_name(request),
 		       w < 0 ? strerror(errno) : "short write");
 		return -1;
 	}
@@ -78,23 +78,23 @@ static int vq_index(struct vd *vd, uint32_t index, const char *what)
 	return (int)index;
 }
 
-static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds)
+static int handle(struct vd *vd, const struct vsk_vu_msg *m, int *fds, unsigned nfds)
 {
-	const char *name = vu_req_name(m->request);
+	const char *name = vsk_vu_req_name(m->request);
 	int status = 0, q, fd;
 	char err[160];
 
 	/* only these carry file descriptors: any others sent along are closed here */
-	if (m->request != VU_SET_MEM_TABLE && m->request != VU_SET_VRING_KICK &&
-	    m->request != VU_SET_VRING_CALL && m->request != VU_SET_VRING_ERR) {
+	if (m->request != VSK_VU_SET_MEM_TABLE && m->request != VSK_VU_SET_VRING_KICK &&
+	    m->request != VSK_VU_SET_VRING_CALL && m->request != VSK_VU_SET_VRING_ERR) {
 		for (unsigned i = 0; i < nfds; i++)
 			close(fds[i]);
 		nfds = 0;
 	}
 	switch (m->request) {
-	case VU_GET_FEATURES:
+	case VSK_VU_GET_FEATURES:
 		return reply_u64(vd, m->request, offered_features);
-	case VU_SET_FEATURES:
+	case VSK_VU_SET_FEATURES:
 		if (m->u64 & ~offered_features) {
 			vd_log(vd, 0, "vhost-user: SET_FEATURES %#llx: bits %#llx were not offered",
 			       (unsigned long long)m->u64,
@@ -105,20 +105,20 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 		vd->features = m->u64;
 		vd_log(vd, 1, "vhost-user: features %#llx", (unsigned long long)m->u64);
 		break;
-	case VU_GET_PROTOCOL_FEATURES:
+	case VSK_VU_GET_PROTOCOL_FEATURES:
 		return reply_u64(vd, m->request, offered_proto);
-	case VU_SET_PROTOCOL_FEATURES:
+	case VSK_VU_SET_PROTOCOL_FEATURES:
 		vd->proto_features = m->u64 & offered_proto;
 		break;
-	case VU_GET_QUEUE_NUM:
+	case VSK_VU_GET_QUEUE_NUM:
 		return reply_u64(vd, m->request, 2);
-	case VU_SET_OWNER:
-	case VU_RESET_OWNER:
+	case VSK_VU_SET_OWNER:
+	case VSK_VU_RESET_OWNER:
 		break;
-	case VU_GET_CONFIG: {
+	case VSK_VU_GET_CONFIG: {
 		/* the 20-byte reply: offset, size, flags, then le64 guest_cid (the device's
 		 * config space, Socket Device: Device configuration layout) */
-		uint8_t out[VSK_VU_CONFIG_HDR_LEN + VU_MAX_CONFIG] = {0};
+		uint8_t out[VSK_VU_CONFIG_HDR_LEN + VSK_VU_MAX_CONFIG] = {0};
 		uint8_t space[VSK_VU_VSOCK_CONFIG_LEN];
 		uint64_t cid = htole64(vd->cid);
 		uint32_t h[3] = { htole32(m->config.offset), htole32(m->config.size),
@@ -133,7 +133,7 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 		       m->config.offset, m->config.size, (unsigned long long)vd->cid);
 		return reply(vd, m->request, out, VSK_VU_CONFIG_HDR_LEN + m->config.size);
 	}
-	case VU_SET_MEM_TABLE: {
+	case VSK_VU_SET_MEM_TABLE: {
 		int rc = vd_mem_set(&vd->mem, m, fds, nfds, err, sizeof(err));
 
 		nfds = 0;    /* taken (and closed) by vd_mem_set */
@@ -142,7 +142,7 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 			status = 1;
 		} else {
 			for (unsigned i = 0; i < vd->mem.n; i++) {
-				const struct vu_region *r = &m->region[i];
+				const struct vsk_vu_region *r = &m->region[i];
 
 				vd_log(vd, 1, "vhost-user: region %u: gpa %#llx size %#llx "
 				       "uva %#llx offset %#llx", i, (unsigned long long)r->gpa,
@@ -154,7 +154,7 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 			vd_dev_queue_update(vd, i);
 		break;
 	}
-	case VU_SET_VRING_NUM:
+	case VSK_VU_SET_VRING_NUM:
 		if ((q = vq_index(vd, m->state.index, name)) < 0) {
 			status = 1;
 			break;
@@ -164,7 +164,7 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 			vd_log(vd, 0, "vhost-user: queue %d: size %u above 32768", q, m->state.num);
 		vd_dev_queue_update(vd, (unsigned)q);
 		break;
-	case VU_SET_VRING_BASE:
+	case VSK_VU_SET_VRING_BASE:
 		if ((q = vq_index(vd, m->state.index, name)) < 0) {
 			status = 1;
 			break;
@@ -172,7 +172,7 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 		vd->vq[q].base = (uint16_t)m->state.num;
 		vd_dev_queue_update(vd, (unsigned)q);
 		break;
-	case VU_SET_VRING_ADDR:
+	case VSK_VU_SET_VRING_ADDR:
 		if ((q = vq_index(vd, m->addr.index, name)) < 0) {
 			status = 1;
 			break;
@@ -183,7 +183,7 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 		vd->vq[q].addr_set = true;
 		vd_dev_queue_update(vd, (unsigned)q);
 		break;
-	case VU_GET_VRING_BASE: {
+	case VSK_VU_GET_VRING_BASE: {
 		uint32_t st[2];
 
 		if ((q = vq_index(vd, m->state.index, name)) < 0)
@@ -193,9 +193,9 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 		vd_log(vd, 1, "vhost-user: queue %u stopped at %u", m->state.index, le32toh(st[1]));
 		return reply(vd, m->request, st, sizeof(st));
 	}
-	case VU_SET_VRING_KICK:
-	case VU_SET_VRING_CALL:
-	case VU_SET_VRING_ERR:
+	case VSK_VU_SET_VRING_KICK:
+	case VSK_VU_SET_VRING_CALL:
+	case VSK_VU_SET_VRING_ERR:
 		fd = -1;
 		if (!(m->u64 & VSK_VU_VRING_NOFD)) {
 			if (nfds != 1) {
@@ -212,17 +212,17 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 			status = 1;
 			break;
 		}
-		if (m->request == VU_SET_VRING_KICK) {
+		if (m->request == VSK_VU_SET_VRING_KICK) {
 			set_fd(&vd->vq[q].kick, fd);
 			vd_dev_queue_update(vd, (unsigned)q);
-		} else if (m->request == VU_SET_VRING_CALL) {
+		} else if (m->request == VSK_VU_SET_VRING_CALL) {
 			/* always the newest: QEMU swaps these at every start and stop */
 			set_fd(&vd->vq[q].call, fd);
 		} else if (fd >= 0) {
 			close(fd);    /* error notifiers: vsockdev logs instead */
 		}
 		break;
-	case VU_SET_VRING_ENABLE:
+	case VSK_VU_SET_VRING_ENABLE:
 		if ((q = vq_index(vd, m->state.index, name)) < 0) {
 			status = 1;
 			break;
@@ -246,14 +246,14 @@ static int handle(struct vd *vd, const struct vu_msg *m, int *fds, unsigned nfds
 
 int vd_vu_handle(struct vd *vd)
 {
-	uint8_t buf[VSK_VU_HDR_LEN + VU_MAX_PAYLOAD];
-	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int) * VU_MAX_FDS)]; } cm;
+	uint8_t buf[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD];
+	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int) * VSK_VU_MAX_FDS)]; } cm;
 	struct iovec iov = { .iov_base = buf, .iov_len = VSK_VU_HDR_LEN };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
 			     .msg_controllen = sizeof(cm.b) };
-	int fds[VU_MAX_FDS];
+	int fds[VSK_VU_MAX_FDS];
 	unsigned nfds = 0;
-	struct vu_msg m;
+	struct vsk_vu_msg m;
 	ssize_t r;
 	int rc;
 
@@ -277,7 +277,7 @@ int vd_vu_handle(struct vd *vd)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (nfds < VU_MAX_FDS)
+			if (nfds < VSK_VU_MAX_FDS)
 				fds[nfds++] = fd;
 			else
 				close(fd);
@@ -288,7 +288,7 @@ int vd_vu_handle(struct vd *vd)
 		vd_log(vd, 0, "vhost-user: short header (%zd bytes)", r);
 		goto out;
 	}
-	rc = vu_parse(buf, VSK_VU_HDR_LEN, &m);
+	rc = vsk_vu_parse(buf, VSK_VU_HDR_LEN, &m);
 	if (rc == 0) {
 		/* the payload follows in the same stream */
 		uint32_t size;
@@ -300,7 +300,7 @@ int vd_vu_handle(struct vd *vd)
 			rc = -1;
 			goto out;
 		}
-		rc = vu_parse(buf, VSK_VU_HDR_LEN + size, &m);
+		rc = vsk_vu_parse(buf, VSK_VU_HDR_LEN + size, &m);
 	}
 	if (rc <= 0) {
 		uint32_t req;
@@ -313,7 +313,7 @@ int vd_vu_handle(struct vd *vd)
 		goto out;
 	}
 	vd_log(vd, 2, "vhost-user: <- %s flags %#x size %u fds %u",
-	       vu_req_name(m.request) ? vu_req_name(m.request) : "?", m.flags, m.size, nfds);
+	       vsk_vu_req_name(m.request) ? vsk_vu_req_name(m.request) : "?", m.flags, m.size, nfds);
 	return handle(vd, &m, fds, nfds);
 out:
 	for (unsigned i = 0; i < nfds; i++)

@@ -2,7 +2,7 @@
  * side is hybrid vsock (UNIX sockets), and how they share state.
  *
  *   main.c       options, signals, the poll loop
- *   vumsg.c      the vhost-user message parser (bytes in, struct out; fuzzed)
+ *   (lib/vhostuser.c parses the vhost-user messages: bytes in, struct out; fuzzed)
  *   vhostuser.c  the vhost-user protocol server: QEMU's requests, fds, replies
  *   mem.c        the memory table (SET_MEM_TABLE regions, mmap, address translation)
  *   device.c     the virtio-vsock device: rx/tx queues, packets, connections, credit
@@ -19,57 +19,15 @@
 
 #include "vsk/decode.h"
 #include "vsk/hybrid.h"
+#include "vsk/vhostuser.h"
 #include "vsk/proto.h"
 #include "vsk/vring.h"
 
 #define EXIT_USAGE 2
 
-enum {
-#define VSK_VU_REQ(num, ID, name) VU_##ID = num,
-#include "vsock.def"
-};
-
-/* ---- vumsg.c: one vhost-user message ---- */
-
-/* Largest payload accepted: SET_MEM_TABLE with 8 regions is 264 bytes, a config read 12
- * + 256.  Anything larger is a broken front end. */
-#define VU_MAX_PAYLOAD 4096
-#define VU_MAX_CONFIG  256
-#define VU_MAX_FDS     8
-
-struct vu_region {
-	uint64_t gpa, size, uva, mmap_offset;
-};
-
-struct vu_msg {
-	uint32_t request, flags, size;
-	/* what the payload holds, by request */
-	uint64_t u64;                    /* features; vring index | NOFD for KICK/CALL/ERR */
-	struct { uint32_t index, num; } state;   /* VRING_NUM/BASE/ENABLE, GET_VRING_BASE */
-	struct { uint32_t index, flags; uint64_t desc, used, avail, log; } addr;
-	uint32_t nregions;
-	struct vu_region region[VSK_VU_MAX_REGIONS];
-	struct { uint32_t offset, size, flags; } config;
-};
-
-/* Parses one message at p[0..len): 12-byte header (request, flags, size) and size bytes of
- * payload, whose length must be exactly what the request carries.  Returns the bytes the
- * message takes (12 + size) with *m filled; 0 if len is shorter than the header or than the
- * payload it announces (size <= VU_MAX_PAYLOAD); VSK_E_RANGE if size exceeds
- * VU_MAX_PAYLOAD or a region count is 0 or above 8 or a config size above 256;
- * VSK_E_SYNTAX if the payload length does not fit the request, or the flags lack
- * version 1. */
-int vu_parse(const uint8_t *p, size_t len, struct vu_msg *m);
-/* The request's name ("SET_MEM_TABLE"), or NULL if unknown. */
-const char *vu_req_name(uint32_t request);
-/* Writes a reply header (flags VERSION|REPLY, as QEMU insists: 0x5) and n payload bytes
- * to out[0..cap).  Returns 12 + n, or 0 if it does not fit. */
-size_t vu_build_reply(uint8_t *out, size_t cap, uint32_t request, const void *payload,
-		      size_t n);
-
 /* ---- mem.c: guest memory as QEMU shares it ---- */
 struct vd_mem_region {
-	struct vu_region r;
+	struct vsk_vu_region r;
 	uint8_t *map;                    /* mmap of size + mmap_offset bytes from offset 0 */
 	size_t map_len;
 };
@@ -81,7 +39,7 @@ struct vd_mem {
 void vd_mem_init(struct vd_mem *m);
 /* Replaces the table by m's regions, mapping fds[i] for region i (fds are closed here,
  * whatever happens).  0, or -errno with err set. */
-int vd_mem_set(struct vd_mem *mm, const struct vu_msg *m, int *fds, unsigned nfds,
+int vd_mem_set(struct vd_mem *mm, const struct vsk_vu_msg *m, int *fds, unsigned nfds,
 	       char *err, size_t errlen);
 void vd_mem_clear(struct vd_mem *m);
 /* QEMU's user address uva .. uva + len (one region) as a guest-physical address. */

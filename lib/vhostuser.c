@@ -1,18 +1,19 @@
-/* vumsg.c - the vhost-user message parser (QEMU docs/interop/vhost-user.rst: Message
+/* vhostuser.c - the vhost-user message parser and builder (QEMU docs/interop/vhost-user.rst: Message
  * Specification).  Bytes in, a struct out: the payload length is checked against what each
  * request carries, nothing is trusted, and no file descriptor is touched here. */
+#include <endian.h>
 #include <string.h>
 
 #include "vsk/cursor.h"
 #include "vsk/error.h"
-#include "vsockdev.h"
+#include "vsk/vhostuser.h"
 
 static const struct { uint32_t num; const char *name; } req_names[] = {
 #define VSK_VU_REQ(num, ID, name) { num, name },
 #include "vsock.def"
 };
 
-const char *vu_req_name(uint32_t request)
+const char *vsk_vu_req_name(uint32_t request)
 {
 	for (size_t i = 0; i < sizeof(req_names) / sizeof(req_names[0]); i++)
 		if (req_names[i].num == request)
@@ -26,28 +27,28 @@ enum shape { S_NONE, S_U64, S_STATE, S_ADDR, S_MEM, S_CONFIG, S_ANY };
 static enum shape shape_of(uint32_t request)
 {
 	switch (request) {
-	case VU_GET_FEATURES: case VU_SET_OWNER: case VU_RESET_OWNER:
-	case VU_GET_PROTOCOL_FEATURES: case VU_GET_QUEUE_NUM: case VU_GET_MAX_MEM_SLOTS:
-	case VU_GET_STATUS:
+	case VSK_VU_GET_FEATURES: case VSK_VU_SET_OWNER: case VSK_VU_RESET_OWNER:
+	case VSK_VU_GET_PROTOCOL_FEATURES: case VSK_VU_GET_QUEUE_NUM: case VSK_VU_GET_MAX_MEM_SLOTS:
+	case VSK_VU_GET_STATUS:
 		return S_NONE;
-	case VU_SET_FEATURES: case VU_SET_PROTOCOL_FEATURES: case VU_SET_VRING_KICK:
-	case VU_SET_VRING_CALL: case VU_SET_VRING_ERR: case VU_SET_STATUS:
+	case VSK_VU_SET_FEATURES: case VSK_VU_SET_PROTOCOL_FEATURES: case VSK_VU_SET_VRING_KICK:
+	case VSK_VU_SET_VRING_CALL: case VSK_VU_SET_VRING_ERR: case VSK_VU_SET_STATUS:
 		return S_U64;
-	case VU_SET_VRING_NUM: case VU_SET_VRING_BASE: case VU_GET_VRING_BASE:
-	case VU_SET_VRING_ENABLE: case VU_SET_VRING_ENDIAN:
+	case VSK_VU_SET_VRING_NUM: case VSK_VU_SET_VRING_BASE: case VSK_VU_GET_VRING_BASE:
+	case VSK_VU_SET_VRING_ENABLE: case VSK_VU_SET_VRING_ENDIAN:
 		return S_STATE;
-	case VU_SET_VRING_ADDR:
+	case VSK_VU_SET_VRING_ADDR:
 		return S_ADDR;
-	case VU_SET_MEM_TABLE:
+	case VSK_VU_SET_MEM_TABLE:
 		return S_MEM;
-	case VU_GET_CONFIG: case VU_SET_CONFIG:
+	case VSK_VU_GET_CONFIG: case VSK_VU_SET_CONFIG:
 		return S_CONFIG;
 	default:
 		return S_ANY;    /* known or not: the server refuses it, the length is free */
 	}
 }
 
-int vu_parse(const uint8_t *p, size_t len, struct vu_msg *m)
+int vsk_vu_parse(const uint8_t *p, size_t len, struct vsk_vu_msg *m)
 {
 	struct vsk_cursor c;
 	size_t need;
@@ -59,7 +60,7 @@ int vu_parse(const uint8_t *p, size_t len, struct vu_msg *m)
 	m->request = vsk_cur_le32(&c);
 	m->flags = vsk_cur_le32(&c);
 	m->size = vsk_cur_le32(&c);
-	if (m->size > VU_MAX_PAYLOAD)
+	if (m->size > VSK_VU_MAX_PAYLOAD)
 		return VSK_E_RANGE;
 	need = VSK_VU_HDR_LEN + (size_t)m->size;
 	if (len < need)
@@ -117,7 +118,7 @@ int vu_parse(const uint8_t *p, size_t len, struct vu_msg *m)
 		m->config.offset = vsk_cur_le32(&c);
 		m->config.size = vsk_cur_le32(&c);
 		m->config.flags = vsk_cur_le32(&c);
-		if (m->config.size > VU_MAX_CONFIG)
+		if (m->config.size > VSK_VU_MAX_CONFIG)
 			return VSK_E_RANGE;
 		if (m->size != VSK_VU_CONFIG_HDR_LEN + m->config.size)
 			return VSK_E_SYNTAX;
@@ -130,18 +131,25 @@ int vu_parse(const uint8_t *p, size_t len, struct vu_msg *m)
 	return (int)need;
 }
 
-size_t vu_build_reply(uint8_t *out, size_t cap, uint32_t request, const void *payload,
-		      size_t n)
+size_t vsk_vu_build(uint8_t *out, size_t cap, uint32_t request, uint32_t flags,
+		    const void *payload, size_t n)
 {
 	uint32_t h[3];
 
-	if (cap < VSK_VU_HDR_LEN || n > cap - VSK_VU_HDR_LEN || n > VU_MAX_PAYLOAD)
+	if (cap < VSK_VU_HDR_LEN || n > cap - VSK_VU_HDR_LEN || n > VSK_VU_MAX_PAYLOAD)
 		return 0;
 	h[0] = htole32(request);
-	h[1] = htole32(VSK_VU_FLAG_VERSION | VSK_VU_FLAG_REPLY);
+	h[1] = htole32(flags);
 	h[2] = htole32((uint32_t)n);
 	memcpy(out, h, sizeof(h));
 	if (n)
 		memcpy(out + VSK_VU_HDR_LEN, payload, n);
 	return VSK_VU_HDR_LEN + n;
+}
+
+size_t vsk_vu_build_reply(uint8_t *out, size_t cap, uint32_t request, const void *payload,
+			  size_t n)
+{
+	return vsk_vu_build(out, cap, request, VSK_VU_FLAG_VERSION | VSK_VU_FLAG_REPLY, payload,
+			    n);
 }

@@ -1,0 +1,58 @@
+/* vhostuser.h - vhost-user messages (QEMU docs/interop/vhost-user.rst: Message
+ * Specification), both roles: vsockdev parses the front end's requests, vsock-conformance
+ * (--target vhost-user) parses the backend's replies.  Request numbers come from
+ * lib/vsock.def (VSK_VU_REQ); file descriptors are the caller's business. */
+#ifndef VSK_VHOSTUSER_H
+#define VSK_VHOSTUSER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+enum {
+#define VSK_VU_REQ(num, ID, name) VSK_VU_##ID = num,
+#include "../vsock.def"
+};
+
+/* Largest payload accepted: SET_MEM_TABLE with 8 regions is 264 bytes, a config read 12
+ * + 256.  Anything larger is a broken front end. */
+#define VSK_VU_MAX_PAYLOAD 4096
+#define VSK_VU_MAX_CONFIG  256
+#define VSK_VU_MAX_FDS     8
+
+struct vsk_vu_region {
+	uint64_t gpa, size, uva, mmap_offset;
+};
+
+struct vsk_vu_msg {
+	uint32_t request, flags, size;
+	/* what the payload holds, by request */
+	uint64_t u64;                    /* features; vring index | NOFD for KICK/CALL/ERR */
+	struct { uint32_t index, num; } state;   /* VRING_NUM/BASE/ENABLE, GET_VRING_BASE */
+	struct { uint32_t index, flags; uint64_t desc, used, avail, log; } addr;
+	uint32_t nregions;
+	struct vsk_vu_region region[VSK_VU_MAX_REGIONS];
+	struct { uint32_t offset, size, flags; } config;
+};
+
+/* Parses one message at p[0..len): 12-byte header (request, flags, size) and size bytes of
+ * payload, whose length must be exactly what the request carries.  Returns the bytes the
+ * message takes (12 + size) with *m filled; 0 if len is shorter than the header or than the
+ * payload it announces (size <= VSK_VU_MAX_PAYLOAD); VSK_E_RANGE if size exceeds
+ * VSK_VU_MAX_PAYLOAD or a region count is 0 or above 8 or a config size above 256;
+ * VSK_E_SYNTAX if the payload length does not fit the request, or the flags lack
+ * version 1. */
+int vsk_vu_parse(const uint8_t *p, size_t len, struct vsk_vu_msg *m);
+/* The request's name ("SET_MEM_TABLE"), or NULL if unknown. */
+const char *vsk_vu_req_name(uint32_t request);
+/* Writes a reply header (flags VERSION|REPLY, as QEMU insists: 0x5) and n payload bytes
+ * to out[0..cap).  Returns 12 + n, or 0 if it does not fit. */
+size_t vsk_vu_build_reply(uint8_t *out, size_t cap, uint32_t request, const void *payload,
+			  size_t n);
+/* Writes a front end's request: header with flags (VSK_VU_FLAG_VERSION, | NEED_REPLY) and
+ * n payload bytes to out[0..cap).  Returns 12 + n, or 0 if it does not fit. */
+size_t vsk_vu_build(uint8_t *out, size_t cap, uint32_t request, uint32_t flags,
+		    const void *payload, size_t n);
+
+#endif
