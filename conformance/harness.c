@@ -1,6 +1,7 @@
 /* harness.c - the suite's guest driver (harness.h).
  *
- * Guest memory is one anonymous mapping seen by the device at CF_GPA (not 0, so a device
+ * Guest memory is one shared mapping of a memfd (struct cf_target.mem_fd: a vhost-user
+ * backend in another process maps the same file) seen by the device at CF_GPA (not 0, so a device
  * that confuses guest addresses with offsets is caught).  It holds, bump-allocated: the
  * three rings, their indirect-table areas, the rx buffer slots, the tx slots and the
  * event slots.  Each slot's buffers are placed apart with a guard gap between them, so a
@@ -1017,6 +1018,7 @@ struct cf_harness *cf_open(const struct cf_params *p, struct cf_result *r, int t
 	h->t.ops = p->ops;
 	h->t.guest_cid = p->guest_cid;
 	h->t.host_cid = VSK_CID_HOST;
+	h->t.mem_fd = -1;
 	if (h->p.rx_buf == 0)
 		h->p.rx_buf = 4096;
 	if (h->p.quiet_ms <= 0)
@@ -1025,7 +1027,12 @@ struct cf_harness *cf_open(const struct cf_params *p, struct cf_result *r, int t
 		h->p.answer_ms = 2000;
 	h->rx_total = HDR + h->p.rx_buf;
 
-	h->mem = mmap(NULL, CF_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	h->t.mem_fd = memfd_create("vsock-conformance-guest", MFD_CLOEXEC);
+	if (h->t.mem_fd < 0 || ftruncate(h->t.mem_fd, CF_MEM) < 0) {
+		cf_fail(h, "harness", "memfd of %u bytes: %s", CF_MEM, strerror(errno));
+		goto fail;
+	}
+	h->mem = mmap(NULL, CF_MEM, PROT_READ | PROT_WRITE, MAP_SHARED, h->t.mem_fd, 0);
 	if (h->mem == MAP_FAILED) {
 		h->mem = NULL;
 		cf_fail(h, "harness", "mmap %u bytes: %s", CF_MEM, strerror(errno));
@@ -1161,6 +1168,8 @@ void cf_close(struct cf_harness *h)
 	vsk_sbuf_free(&h->line);
 	if (h->mem)
 		munmap(h->mem, CF_MEM);
+	if (h->t.mem_fd >= 0)
+		close(h->t.mem_fd);
 	free(h);
 }
 

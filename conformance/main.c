@@ -40,7 +40,8 @@
 static const char usage_text[] =
 	"usage: vsock-conformance [-hlv] [--capture file] [--cid cid] [--json file]\n"
 	"\t[--layout layout] [--list-mutations] [--only cases] [--skip cases]\n"
-	"\t[--target model[=mutation,...]|vhost|hybrid=path[,port=p][,hostport=h]]\n"
+	"\t[--target model[=mutation,...]|vhost|hybrid=path[,port=p][,hostport=h]|"
+	"vhost-user=socket[,uds=path]]\n"
 	"\t[--timeout ms]\n";
 
 static void __attribute__((noreturn)) usage(int status)
@@ -49,7 +50,8 @@ static void __attribute__((noreturn)) usage(int status)
 	exit(status);
 }
 
-static const struct cf_target_ops *const targets[] = {&cf_target_model, &cf_target_vhost};
+static const struct cf_target_ops *const targets[] = {&cf_target_model, &cf_target_vhost,
+						      &cf_target_vhostuser};
 
 struct opts {
 	const struct cf_target_ops *target;   /* NULL for hybrid */
@@ -243,9 +245,16 @@ static void parse(int argc, char **argv, struct opts *o)
 		if (n == 6 && !strncmp(target, "hybrid", 6))
 			parse_hybrid(o);
 		else if (!o->target)
-			errx(EXIT_USAGE, "--target '%s': not model, vhost or hybrid=PATH", target);
+			errx(EXIT_USAGE, "--target '%s': not model, vhost, hybrid=PATH or "
+			     "vhost-user=SOCKET", target);
 		if (o->target == &cf_target_model && o->target_arg)
 			check_model_arg(o->target_arg);
+		if (o->target && o->target->check) {
+			char e[200];
+
+			if (o->target->check(o->target_arg, e, sizeof(e)) < 0)
+				errx(EXIT_USAGE, "--target %s: %s", o->target->name, e);
+		}
 	}
 	if (o->list && o->list_mutations)
 		errx(EXIT_USAGE, "cannot use --list with --list-mutations");

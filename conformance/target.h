@@ -11,7 +11,8 @@
  *
  * Targets: target-model.c (the reference device model in this process, with mutations) and
  * target-vhost.c (Linux vhost-vsock through /dev/vhost-vsock, ordinary AF_VSOCK sockets in
- * the same kernel as the application).  Part 2 adds vhost-user and guest targets.
+ * the same kernel as the application), target-vhostuser.c (a vhost-user backend, its
+ * hybrid vsock UNIX sockets as the application).
  *
  * Conventions: functions return 0 (or a handle/count >= 0) on success and a negative errno
  * on failure (-ETIMEDOUT, -ECONNREFUSED, -ECONNRESET, -EPIPE, -EAGAIN, -ENOTSUP when the
@@ -31,7 +32,11 @@ struct cf_target;
 
 /* Socket types of the application side, the virtio_vsock_hdr type numbers (VSK_TYPE_*). */
 struct cf_target_ops {
-	const char *name;        /* "model", "vhost" */
+	const char *name;        /* "model", "vhost", "vhost-user" */
+
+	/* Checks the argument of --target NAME=ARG (arg NULL without '=') before anything
+	 * runs: 0, or -EINVAL with one line in err.  NULL: open() judges it. */
+	int (*check)(const char *arg, char *err, size_t errlen);
 
 	/* Bring the device up with the guest CID the suite's driver uses and the guest memory
 	 * the suite allocated: mem is host memory of size bytes, seen by the device at guest
@@ -66,10 +71,12 @@ struct cf_target_ops {
 	 * -ETIMEDOUT, -ECONNRESET. */
 	int (*app_connected)(struct cf_target *t, int h, int timeout_ms);
 	/* Send without blocking: bytes queued (may be short), -EAGAIN if none fit, -EPIPE
-	 * after shutdown, -ECONNRESET.  eor: end of a seqpacket record (MSG_EOR). */
+	 * after shutdown, -ECONNRESET.  eor: end of a seqpacket record (MSG_EOR; -ENOTSUP if
+	 * the target cannot send one). */
 	ssize_t (*app_send)(struct cf_target *t, int h, const void *buf, size_t len, bool eor);
 	/* Receive up to len bytes waiting at most timeout_ms: bytes (>0), 0 at EOF, -ETIMEDOUT,
-	 * -ECONNRESET.  *eor (may be NULL) is set when the bytes end a seqpacket record (MSG_EOR). */
+	 * -ECONNRESET.  *eor (may be NULL) is set when the bytes end a seqpacket record (MSG_EOR);
+	 * a target that cannot tell record ends returns -ENOTSUP when eor is not NULL. */
 	ssize_t (*app_recv)(struct cf_target *t, int h, void *buf, size_t len, int timeout_ms,
 			    bool *eor);
 	/* shutdown(2) how: SHUT_RD, SHUT_WR, SHUT_RDWR. */
@@ -86,11 +93,14 @@ struct cf_target {
 	const struct cf_target_ops *ops;
 	uint64_t guest_cid;      /* the suite's (driver's) CID, set before open; default 3 */
 	uint64_t host_cid;       /* the CID the device's side answers to (VMADDR_CID_HOST, 2) */
+	int mem_fd;              /* a memfd holding the guest memory open() gets, mapped
+				  * MAP_SHARED from offset 0 (vhost-user passes it on) */
 	char why[160];           /* why the last -ENOTSUP: one line for "not applicable" */
 	void *priv;              /* the target's own state */
 };
 
 extern const struct cf_target_ops cf_target_model;
 extern const struct cf_target_ops cf_target_vhost;
+extern const struct cf_target_ops cf_target_vhostuser;
 
 #endif

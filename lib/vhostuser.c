@@ -24,8 +24,25 @@ const char *vsk_vu_req_name(uint32_t request)
 /* The payload each request must carry: a fixed length, or one of the variable shapes. */
 enum shape { S_NONE, S_U64, S_STATE, S_ADDR, S_MEM, S_CONFIG, S_ANY };
 
-static enum shape shape_of(uint32_t request)
+/* A reply (flag REPLY) carries the answer to its request: a u64 (features, queue count,
+ * slots, status, or the REPLY_ACK of any request), a state (GET_VRING_BASE) or the
+ * config read back (GET_CONFIG). */
+static enum shape reply_shape_of(uint32_t request)
 {
+	switch (request) {
+	case VSK_VU_GET_VRING_BASE:
+		return S_STATE;
+	case VSK_VU_GET_CONFIG:
+		return S_CONFIG;
+	default:
+		return S_U64;
+	}
+}
+
+static enum shape shape_of(uint32_t request, uint32_t flags)
+{
+	if (flags & VSK_VU_FLAG_REPLY)
+		return reply_shape_of(request);
 	switch (request) {
 	case VSK_VU_GET_FEATURES: case VSK_VU_SET_OWNER: case VSK_VU_RESET_OWNER:
 	case VSK_VU_GET_PROTOCOL_FEATURES: case VSK_VU_GET_QUEUE_NUM: case VSK_VU_GET_MAX_MEM_SLOTS:
@@ -70,7 +87,7 @@ int vsk_vu_parse(const uint8_t *p, size_t len, struct vsk_vu_msg *m)
 	if ((m->flags & 0x3) != VSK_VU_FLAG_VERSION)
 		return VSK_E_SYNTAX;
 
-	switch (shape_of(m->request)) {
+	switch (shape_of(m->request, m->flags)) {
 	case S_NONE:
 		if (m->size != 0)
 			return VSK_E_SYNTAX;

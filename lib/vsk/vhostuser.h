@@ -37,7 +37,8 @@ struct vsk_vu_msg {
 };
 
 /* Parses one message at p[0..len): 12-byte header (request, flags, size) and size bytes of
- * payload, whose length must be exactly what the request carries.  Returns the bytes the
+ * payload, whose length must be exactly what the request carries (with flag REPLY: what
+ * its reply carries, a u64 but for GET_VRING_BASE and GET_CONFIG).  Returns the bytes the
  * message takes (12 + size) with *m filled; 0 if len is shorter than the header or than the
  * payload it announces (size <= VSK_VU_MAX_PAYLOAD); VSK_E_RANGE if size exceeds
  * VSK_VU_MAX_PAYLOAD or a region count is 0 or above 8 or a config size above 256;

@@ -1,0 +1,961 @@
+/* target-vhostuser.c - any vhost-user vsock backend as the device under test (vsockdev,
+ * vhost-device-vsock ...): the suite plays QEMU's vhost-user front end and the guest driver.
+ *
+ * --target vhost-user=SOCKET[,uds=PATH]
+ *   SOCKET  the backend's vhost-user socket (the backend listens, as with QEMU's default
+ *           chardev client);
+ *   PATH    the backend's hybrid vsock socket (its --uds): the application side.  Without
+ *           it every case that needs the application is not applicable.
+ *
+ * The front end, in QEMU 7.2's order (../shared/reference/vhost-user-vsock.md):
+ * GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES, SET_OWNER, GET_CONFIG (the
+ * backend's guest_cid becomes the suite's guest CID: the backend, like QEMU's device, is
+ * configured with it, so --cid does not apply), SET_MEM_TABLE (the harness's memfd, one
+ * region, user address = where this process maps it), then per queue SET_VRING_NUM, _BASE,
+ * _ADDR (user addresses), _KICK and _CALL (eventfds), and SET_VRING_ENABLE at start.  With
+ * REPLY_ACK every request without a reply of its own asks for one, so a refusal is seen at
+ * once and the backend has taken each request before the next step.  At close,
+ * GET_VRING_BASE stops both rings.  Messages are built and parsed by lib/vhostuser.c.
+ *
+ * Only rx (0) and tx (1) go to the backend: the event queue is the VMM's, here ours, and
+ * nothing writes to it (transport_reset is not applicable: see there).
+ *
+ * The application is hybrid vsock (reference/vsock-facts.md D.3), as vsockdev, Firecracker
+ * and Cloud Hypervisor do it: a listener on port P is a UNIX socket at PATH_P (SOCK_STREAM,
+ * or SOCK_SEQPACKET for seqpacket), a connect to the guest is "CONNECT P\n" on PATH answered
+ * by "OK <port>\n" (the backend closes the socket if the guest refuses).  What hybrid vsock
+ * cannot say returns -ENOTSUP with the reason: socket buffer sizes, seqpacket connects
+ * from the host (CONNECT carries no type) and record ends (MSG_EOR) of UNIX seqpacket
+ * sockets.
+ *
+ * No AF_VSOCK socket and no /dev/vhost-vsock: only UNIX sockets, safe on any machine. */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <vsk/error.h>
+#include <vsk/hybrid.h>
+#include <vsk/proto.h>
+#include <vsk/vhostuser.h>
+
+#include "target.h"
+
+#define VU_NQ       2          /* the backend's queues: rx and tx */
+#define VU_MAX_APP  256        /* application sockets open at once */
+#define VU_REPLY_MS 5000       /* a reply that does not come: the backend hangs */
+#define SUN_LEN_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+
+/* The protocol features the suite uses: CONFIG (GET_CONFIG) and REPLY_ACK. */
+static const uint64_t want_proto = (1ULL << VSK_VU_PROTO_F_CONFIG) |
+	(1ULL << VSK_VU_PROTO_F_REPLY_ACK);
+
+enum app_kind { APP_FREE, APP_LISTENER, APP_CONNECTING, APP_CONN };
+
+struct app {
+	enum app_kind kind;
+	int fd;
+	int type;                  /* VSK_TYPE_STREAM or _SEQPACKET */
+	int err;                   /* app_connected's result once the connect failed */
+	char path[SUN_LEN_MAX];    /* a listener's PATH_<port>, unlinked at close */
+	uint8_t line[VSK_HYBRID_LINE_MAX];   /* connecting: the "OK" line so far; then */
+	size_t line_len, stash_off;          /* the bytes after it (the stream's first) */
+};
+
+struct vu {
+	int sock;
+	char sock_path[SUN_LEN_MAX];
+	char uds[SUN_LEN_MAX];     /* "" without uds= */
+	uint64_t offered, proto, acked;
+	bool reply_ack, started;
+	uint8_t *mem;
+	uint64_t gpa, size;
+	int kick[VU_NQ], call[VU_NQ];
+	bool vq_set[VU_NQ];
+	struct app app[VU_MAX_APP];
+};
+
+static struct vu *vu_of(struct cf_target *t)
+{
+	return t->priv;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int left_ms(int64_t deadline)
+{
+	int64_t l = deadline - now_ms();
+
+	return l < 0 ? 0 : (int)l;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* poll one fd for events until deadline; revents, 0 on timeout, -errno. */
+static int wait_fd(int fd, short events, int64_t deadline)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int n;
+
+	for (;;) {
+		n = poll(&p, 1, left_ms(deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		return n ? p.revents : 0;
+	}
+}
+
+/* ---- the argument ---- */
+
+/* SOCKET[,uds=PATH] into v (or only checked when v is NULL): 0, or -EINVAL with err. */
+static int parse_arg(const char *opts, struct vu *v, char *err, size_t errlen)
+{
+	const char *comma, *rest;
+	size_t n;
+
+	if (!opts || !*opts) {
+		snprintf(err, errlen, "vhost-user needs the backend's socket: "
+			 "--target vhost-user=SOCKET[,uds=PATH]");
+		return -EINVAL;
+	}
+	comma = strchr(opts, ',');
+	n = comma ? (size_t)(comma - opts) : strlen(opts);
+	if (n == 0 || n >= SUN_LEN_MAX) {
+		snprintf(err, errlen, "vhost-user socket '%.*s': %s", (int)n, opts,
+			 n ? "path too long for a UNIX socket" : "empty path");
+		return -EINVAL;
+	}
+	if (v)
+		memcpy(v->sock_path, opts, n);
+	if (!comma)
+		return 0;
+	rest = comma + 1;
+	if (strncmp(rest, "uds=", 4)) {
+		snprintf(err, errlen, "vhost-user option '%s': not uds=PATH", rest);
+		return -EINVAL;
+	}
+	rest += 4;
+	/* PATH_<port>: up to 11 more bytes */
+	if (!*rest || strlen(rest) + 11 >= SUN_LEN_MAX) {
+		snprintf(err, errlen, "vhost-user uds='%s': %s", rest,
+			 *rest ? "path too long for a UNIX socket and its _PORT names" :
+			 "empty path");
+		return -EINVAL;
+	}
+	if (v)
+		snprintf(v->uds, sizeof(v->uds), "%s", rest);
+	return 0;
+}
+
+static int vu_check(const char *opts, char *err, size_t errlen)
+{
+	return parse_arg(opts, NULL, err, errlen);
+}
+
+/* ---- vhost-user messages ---- */
+
+/* Sends one request with fds (SCM_RIGHTS on the same sendmsg, as QEMU does). */
+static int vu_send(struct vu *v, uint32_t req, uint32_t flags, const void *payload, size_t n,
+		   const int *fds, unsigned nfds)
+{
+	uint8_t buf[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD];
+	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int) * 8)]; } cm;
+	size_t len = vsk_vu_build(buf, sizeof(buf), req, flags, payload, n);
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t w;
+
+	if (!len || nfds > 8)
+		return -EINVAL;
+	if (nfds) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.b;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cm.h.cmsg_level = SOL_SOCKET;
+		cm.h.cmsg_type = SCM_RIGHTS;
+		cm.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(&cm.h), fds, sizeof(int) * nfds);
+	}
+	do
+		w = sendmsg(v->sock, &mh, MSG_NOSIGNAL);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -errno;
+	return w == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Reads exactly n bytes within the deadline. */
+static int read_full(int fd, uint8_t *p, size_t n, int64_t deadline)
+{
+	while (n) {
+		ssize_t r = recv(fd, p, n, MSG_DONTWAIT);
+		int w;
+
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			return -ECONNRESET;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		w = wait_fd(fd, POLLIN, deadline);
+		if (w < 0)
+			return w;
+		if (w == 0)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* The backend's reply to req, parsed (lib/vhostuser.c) into *m, its payload in
+ * buf[VSK_VU_HDR_LEN..).  A reply must say VERSION|REPLY (0x5) and name req. */
+static int vu_reply(struct vu *v, uint32_t req, uint8_t *buf, size_t cap, struct vsk_vu_msg *m,
+		    char *err, size_t errlen)
+{
+	int64_t deadline = now_ms() + VU_REPLY_MS;
+	uint32_t size = 0;
+	int r;
+
+	r = read_full(v->sock, buf, VSK_VU_HDR_LEN, deadline);
+	if (r == 0) {
+		memcpy(&size, buf + 8, 4);
+		size = le32toh(size);
+		if (size > cap - VSK_VU_HDR_LEN || size > VSK_VU_MAX_PAYLOAD) {
+			snprintf(err, errlen, "reply to %s: %u bytes of payload", vsk_vu_req_name(req),
+				 size);
+			return -EPROTO;
+		}
+		r = read_full(v->sock, buf + VSK_VU_HDR_LEN, size, deadline);
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "reply to %s: %s", vsk_vu_req_name(req),
+			 r == -ETIMEDOUT ? "none within 5 s" : r == -ECONNRESET ?
+			 "the backend closed the connection" : strerror(-r));
+		return r;
+	}
+	r = vsk_vu_parse(buf, VSK_VU_HDR_LEN + size, m);
+	if (r <= 0 || m->request != req ||
+	    m->flags != (VSK_VU_FLAG_VERSION | VSK_VU_FLAG_REPLY)) {
+		snprintf(err, errlen, "reply to %s: request %u, flags %#x, %u bytes (want %u, "
+			 "flags 0x5, a payload that fits)", vsk_vu_req_name(req), m->request,
+			 m->flags, size, req);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* A request whose reply is a u64 (GET_FEATURES, GET_PROTOCOL_FEATURES, a REPLY_ACK). */
+static int vu_get_u64(struct vu *v, uint32_t req, uint64_t *val, char *err, size_t errlen)
+{
+	uint8_t buf[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD];
+	struct vsk_vu_msg m;
+	int r = vu_reply(v, req, buf, sizeof(buf), &m, err, errlen);
+
+	if (r < 0)
+		return r;
+	if (m.size != 8) {
+		snprintf(err, errlen, "reply to %s: %u bytes, not a u64", vsk_vu_req_name(req),
+			 m.size);
+		return -EPROTO;
+	}
+	memcpy(val, buf + VSK_VU_HDR_LEN, 8);
+	*val = le64toh(*val);
+	return 0;
+}
+
+/* A request without a reply of its own; with REPLY_ACK it asks for one (NEED_REPLY) and
+ * a non-zero answer is the backend's refusal. */
+static int vu_set(struct vu *v, uint32_t req, const void *payload, size_t n, const int *fds,
+		  unsigned nfds, char *err, size_t errlen)
+{
+	uint32_t flags = VSK_VU_FLAG_VERSION;
+	uint64_t ack;
+	int r;
+
+	if (v->reply_ack)
+		flags |= VSK_VU_FLAG_NEED_REPLY;
+	r = vu_send(v, req, flags, payload, n, fds, nfds);
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", vsk_vu_req_name(req), strerror(-r));
+		return r;
+	}
+	if (!v->reply_ack)
+		return 0;
+	r = vu_get_u64(v, req, &ack, err, errlen);
+	if (r < 0)
+		return r;
+	if (ack) {
+		snprintf(err, errlen, "%s: the backend refused it (REPLY_ACK %" PRIu64 ")",
+			 vsk_vu_req_name(req), ack);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int vu_set_u64(struct vu *v, uint32_t req, uint64_t val, const int *fds, unsigned nfds,
+		      char *err, size_t errlen)
+{
+	uint64_t le = htole64(val);
+
+	return vu_set(v, req, &le, sizeof(le), fds, nfds, err, errlen);
+}
+
+static int vu_set_state(struct vu *v, uint32_t req, uint32_t index, uint32_t num, char *err,
+			size_t errlen)
+{
+	uint32_t st[2] = { htole32(index), htole32(num) };
+
+	return vu_set(v, req, st, sizeof(st), NULL, 0, err, errlen);
+}
+
+/* The device's configuration space (Socket Device: Device configuration layout): le64
+ * guest_cid, read as QEMU does (offset 0, size 8, flags 0; the reply is exactly 20 bytes). */
+static int vu_get_cid(struct vu *v, uint64_t *cid, char *err, size_t errlen)
+{
+	uint8_t req[VSK_VU_CONFIG_HDR_LEN + VSK_VU_VSOCK_CONFIG_LEN] = {0};
+	uint8_t buf[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD];
+	uint32_t size = htole32(VSK_VU_VSOCK_CONFIG_LEN);
+	struct vsk_vu_msg m;
+	int r;
+
+	memcpy(req + 4, &size, 4);
+	r = vu_send(v, VSK_VU_GET_CONFIG, VSK_VU_FLAG_VERSION, req, sizeof(req), NULL, 0);
+	if (r < 0) {
+		snprintf(err, errlen, "GET_CONFIG: %s", strerror(-r));
+		return r;
+	}
+	r = vu_reply(v, VSK_VU_GET_CONFIG, buf, sizeof(buf), &m, err, errlen);
+	if (r < 0)
+		return r;
+	if (m.config.offset != 0 || m.config.size != VSK_VU_VSOCK_CONFIG_LEN) {
+		snprintf(err, errlen, "GET_CONFIG: reply for offset %u size %u, not 0 and 8",
+			 m.config.offset, m.config.size);
+		return -EPROTO;
+	}
+	memcpy(cid, buf + VSK_VU_HDR_LEN + VSK_VU_CONFIG_HDR_LEN, 8);
+	*cid = le64toh(*cid);
+	return 0;
+}
+
+/* ---- the device ---- */
+
+static void app_free(struct app *a)
+{
+	close_fd(&a->fd);
+	if (a->kind == APP_LISTENER)
+		unlink(a->path);
+	a->kind = APP_FREE;
+}
+
+static void vu_free(struct vu *v)
+{
+	close_fd(&v->sock);
+	for (unsigned q = 0; q < VU_NQ; q++) {
+		close_fd(&v->kick[q]);
+		close_fd(&v->call[q]);
+	}
+	for (int h = 0; h < VU_MAX_APP; h++)
+		if (v->app[h].kind != APP_FREE)
+			app_free(&v->app[h]);
+	free(v);
+}
+
+/* Connect, negotiate, read the CID, give the memory: 0 or -errno with err. */
+static int bringup(struct cf_target *t, struct vu *v, char *err, size_t errlen)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	uint32_t mt_hdr[2] = { htole32(1), 0 };    /* nregions, padding */
+	uint64_t region[4], cid;
+	uint8_t mt[sizeof(mt_hdr) + sizeof(region)];
+	int r;
+
+	v->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (v->sock < 0) {
+		r = -errno;
+		snprintf(err, errlen, "socket: %s", strerror(-r));
+		return r;
+	}
+	memcpy(a.sun_path, v->sock_path, strlen(v->sock_path));
+	if (connect(v->sock, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s (is the backend listening there?)", v->sock_path,
+			 strerror(-r));
+		return r;
+	}
+	if ((r = vu_send(v, VSK_VU_GET_FEATURES, VSK_VU_FLAG_VERSION, NULL, 0, NULL, 0)) < 0 ||
+	    (r = vu_get_u64(v, VSK_VU_GET_FEATURES, &v->offered, err, errlen)) < 0)
+		return r;
+	/* Without PROTOCOL_FEATURES there is no GET_CONFIG, so no CID (QEMU 7.2 refuses
+	 * such a backend too: reference/vhost-user-vsock.md, Feature bits). */
+	if (!(v->offered & (1ULL << VSK_VU_F_PROTOCOL_FEATURES))) {
+		snprintf(err, errlen, "the backend does not offer VHOST_USER_F_PROTOCOL_FEATURES "
+			 "(bit 30; features %#" PRIx64 ")", v->offered);
+		return -EPROTO;
+	}
+	if ((r = vu_send(v, VSK_VU_GET_PROTOCOL_FEATURES, VSK_VU_FLAG_VERSION, NULL, 0, NULL,
+			 0)) < 0 ||
+	    (r = vu_get_u64(v, VSK_VU_GET_PROTOCOL_FEATURES, &v->proto, err, errlen)) < 0)
+		return r;
+	if (!(v->proto & (1ULL << VSK_VU_PROTO_F_CONFIG))) {
+		snprintf(err, errlen, "the backend does not offer protocol feature CONFIG "
+			 "(bit 9; protocol features %#" PRIx64 ")", v->proto);
+		return -EPROTO;
+	}
+	if ((r = vu_set_u64(v, VSK_VU_SET_PROTOCOL_FEATURES, v->proto & want_proto, NULL, 0, err,
+			    errlen)) < 0)
+		return r;
+	v->reply_ack = v->proto & (1ULL << VSK_VU_PROTO_F_REPLY_ACK);
+	if ((r = vu_set(v, VSK_VU_SET_OWNER, NULL, 0, NULL, 0, err, errlen)) < 0 ||
+	    (r = vu_get_cid(v, &cid, err, errlen)) < 0)
+		return r;
+	/* Socket Device: Device configuration layout: 0, 1, 2, 0xffffffff and above 32 bits
+	 * are reserved; a backend configured with one is broken. */
+	if (cid <= VSK_CID_HOST || cid >= 0xffffffffULL) {
+		snprintf(err, errlen, "GET_CONFIG: guest_cid %" PRIu64 " is reserved", cid);
+		return -EPROTO;
+	}
+	t->guest_cid = cid;
+	/* One region: guest addresses gpa .. gpa + size, this process's mapping of the
+	 * memfd as the user address (ring addresses are given in that space). */
+	region[0] = htole64(v->gpa);
+	region[1] = htole64(v->size);
+	region[2] = htole64((uint64_t)(uintptr_t)v->mem);
+	region[3] = 0;        /* mmap_offset */
+	memcpy(mt, mt_hdr, sizeof(mt_hdr));
+	memcpy(mt + sizeof(mt_hdr), region, sizeof(region));
+	return vu_set(v, VSK_VU_SET_MEM_TABLE, mt, sizeof(mt), &t->mem_fd, 1, err, errlen);
+}
+
+static int vu_open(struct cf_target *t, const char *opts, void *mem, uint64_t gpa,
+		   uint64_t size, char *err, size_t errlen)
+{
+	struct vu *v;
+	int r;
+
+	if (!mem || !size || gpa + size < gpa || t->mem_fd < 0) {
+		snprintf(err, errlen, "no shared guest memory (memfd) to give the backend");
+		return -EINVAL;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	v->sock = -1;
+	for (unsigned q = 0; q < VU_NQ; q++)
+		v->kick[q] = v->call[q] = -1;
+	for (int h = 0; h < VU_MAX_APP; h++)
+		v->app[h].fd = -1;
+	v->mem = mem;
+	v->gpa = gpa;
+	v->size = size;
+	r = parse_arg(opts, v, err, errlen);
+	if (r == 0)
+		r = bringup(t, v, err, errlen);
+	for (unsigned q = 0; q < VU_NQ && r == 0; q++) {
+		v->kick[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		v->call[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (v->kick[q] < 0 || v->call[q] < 0) {
+			r = -errno;
+			snprintf(err, errlen, "eventfd: %s", strerror(-r));
+		}
+	}
+	if (r < 0) {
+		vu_free(v);
+		return r;
+	}
+	t->priv = v;
+	return 0;
+}
+
+/* The device's feature bits: PROTOCOL_FEATURES is vhost-user's, not the device's. */
+static uint64_t vu_get_features(struct cf_target *t)
+{
+	return vu_of(t)->offered & ~(1ULL << VSK_VU_F_PROTOCOL_FEATURES);
+}
+
+static int vu_set_features(struct cf_target *t, uint64_t features)
+{
+	struct vu *v = vu_of(t);
+	char err[160];
+	int r;
+
+	if (features & ~vu_get_features(t))
+		return -EINVAL;
+	/* bit 30 goes back with the device's features, as QEMU sends it */
+	r = vu_set_u64(v, VSK_VU_SET_FEATURES, features | (1ULL << VSK_VU_F_PROTOCOL_FEATURES),
+		       NULL, 0, err, sizeof(err));
+	if (r < 0) {
+		snprintf(t->why, sizeof(t->why), "%s", err);
+		return r;
+	}
+	v->acked = features;
+	return 0;
+}
+
+/* This process's address of guest range [addr, addr + len), or 0 if it is not all in
+ * the guest memory. */
+static uint64_t hva(const struct vu *v, uint64_t addr, uint64_t len)
+{
+	if (addr < v->gpa || addr - v->gpa > v->size || len > v->size - (addr - v->gpa))
+		return 0;
+	return (uint64_t)(uintptr_t)(v->mem + (addr - v->gpa));
+}
+
+static int vu_set_vring(struct cf_target *t, unsigned q, const struct vsk_vq_addr *a)
+{
+	struct vu *v = vu_of(t);
+	uint64_t ad[5];
+	char err[160];
+	int r;
+
+	if (q > VSK_VQ_EVENT)
+		return -EINVAL;
+	/* The event queue is the VMM's (QEMU keeps it): never given to the backend. */
+	if (q == VSK_VQ_EVENT)
+		return 0;
+	ad[0] = htole64(q);   /* u32 index, u32 flags 0 */
+	ad[1] = htole64(hva(v, a->desc, vsk_vq_desc_size(a->num)));
+	ad[2] = htole64(hva(v, a->used, vsk_vq_used_size(a->num)));
+	ad[3] = htole64(hva(v, a->avail, vsk_vq_avail_size(a->num)));
+	ad[4] = htole64(a->used);     /* log_guest_addr: the used ring's guest address */
+	if (!ad[1] || !ad[2] || !ad[3])
+		return -EFAULT;
+	if ((r = vu_set_state(v, VSK_VU_SET_VRING_NUM, q, a->num, err, sizeof(err))) < 0 ||
+	    (r = vu_set_state(v, VSK_VU_SET_VRING_BASE, q, 0, err, sizeof(err))) < 0 ||
+	    (r = vu_set(v, VSK_VU_SET_VRING_ADDR, ad, sizeof(ad), NULL, 0, err,
+			sizeof(err))) < 0 ||
+	    (r = vu_set_u64(v, VSK_VU_SET_VRING_KICK, q, &v->kick[q], 1, err, sizeof(err))) < 0 ||
+	    (r = vu_set_u64(v, VSK_VU_SET_VRING_CALL, q, &v->call[q], 1, err, sizeof(err))) < 0) {
+		snprintf(t->why, sizeof(t->why), "%s", err);
+		return r;
+	}
+	v->vq_set[q] = true;
+	return 0;
+}
+
+/* The rings start disabled once PROTOCOL_FEATURES is negotiated: enable them. */
+static int vu_start(struct cf_target *t)
+{
+	struct vu *v = vu_of(t);
+	char err[160];
+	int r;
+
+	for (unsigned q = 0; q < VU_NQ; q++) {
+		r = vu_set_state(v, VSK_VU_SET_VRING_ENABLE, q, 1, err, sizeof(err));
+		if (r < 0) {
+			snprintf(t->why, sizeof(t->why), "%s", err);
+			return r;
+		}
+	}
+	v->started = true;
+	return 0;
+}
+
+static int vu_kick(struct cf_target *t, unsigned q)
+{
+	struct vu *v = vu_of(t);
+	uint64_t one = 1;
+
+	if (q == VSK_VQ_EVENT)
+		return 0;       /* buffers for events nobody sends */
+	if (q >= VU_NQ)
+		return -EINVAL;
+	if (write(v->kick[q], &one, sizeof(one)) != (ssize_t)sizeof(one))
+		return -errno;
+	return 0;
+}
+
+/* The backend writes the call eventfd of a queue when it has used buffers there (unless
+ * the driver asked for no interrupts). */
+static int vu_wait(struct cf_target *t, int timeout_ms)
+{
+	struct vu *v = vu_of(t);
+	struct pollfd p[VU_NQ];
+	int64_t deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+	int n, got = 0;
+
+	for (unsigned q = 0; q < VU_NQ; q++) {
+		p[q].fd = v->call[q];
+		p[q].events = POLLIN;
+	}
+	for (;;) {
+		n = poll(p, VU_NQ, left_ms(deadline));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		break;
+	}
+	for (unsigned q = 0; q < VU_NQ; q++) {
+		uint64_t cnt;
+
+		if ((p[q].revents & POLLIN) && read(v->call[q], &cnt, sizeof(cnt)) > 0)
+			got = 1;
+	}
+	return got;
+}
+
+/* Stop as QEMU does (Phase C): disable the rings, then GET_VRING_BASE each, which the
+ * backend must answer; then hang up. */
+static void vu_close(struct cf_target *t)
+{
+	struct vu *v = vu_of(t);
+	uint8_t buf[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD];
+	struct vsk_vu_msg m;
+	char err[160];
+
+	if (!v)
+		return;
+	for (unsigned q = 0; q < VU_NQ && v->started; q++)
+		if (vu_set_state(v, VSK_VU_SET_VRING_ENABLE, q, 0, err, sizeof(err)) < 0)
+			break;
+	for (unsigned q = 0; q < VU_NQ; q++) {
+		uint32_t st[2] = { htole32(q), 0 };
+
+		if (!v->vq_set[q] || v->sock < 0)
+			continue;
+		if (vu_send(v, VSK_VU_GET_VRING_BASE, VSK_VU_FLAG_VERSION, st, sizeof(st), NULL,
+			    0) < 0 ||
+		    vu_reply(v, VSK_VU_GET_VRING_BASE, buf, sizeof(buf), &m, err, sizeof(err)) < 0)
+			break;
+	}
+	vu_free(v);
+	t->priv = NULL;
+}
+
+/* ---- the application: the backend's hybrid vsock UNIX sockets ---- */
+
+static int no_uds(struct cf_target *t)
+{
+	snprintf(t->why, sizeof(t->why), "no uds=PATH in --target vhost-user: the backend's "
+		 "host side is not reachable");
+	return -ENOTSUP;
+}
+
+static int app_new(struct cf_target *t, enum app_kind kind, int fd, int type)
+{
+	struct vu *v = vu_of(t);
+
+	for (int h = 0; h < VU_MAX_APP; h++) {
+		struct app *a = &v->app[h];
+
+		if (a->kind != APP_FREE)
+			continue;
+		memset(a, 0, sizeof(*a));
+		a->kind = kind;
+		a->fd = fd;
+		a->type = type;
+		return h;
+	}
+	close(fd);
+	return -EMFILE;
+}
+
+static struct app *app_get(struct cf_target *t, int h)
+{
+	struct vu *v = vu_of(t);
+
+	if (h < 0 || h >= VU_MAX_APP || v->app[h].kind == APP_FREE)
+		return NULL;
+	return &v->app[h];
+}
+
+static int sock_type(struct cf_target *t, int type)
+{
+	if (type == VSK_TYPE_STREAM)
+		return SOCK_STREAM;
+	if (type == VSK_TYPE_SEQPACKET)
+		return SOCK_SEQPACKET;
+	snprintf(t->why, sizeof(t->why), "hybrid vsock has stream and seqpacket sockets only, "
+		 "not type %d", type);
+	return -ENOTSUP;
+}
+
+static int vu_app_listen(struct cf_target *t, uint32_t port, int type)
+{
+	struct vu *v = vu_of(t);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct stat st;
+	int stype = sock_type(t, type), fd, h, e;
+	char path[SUN_LEN_MAX + 16];
+
+	if (!v->uds[0])
+		return no_uds(t);
+	if (stype < 0)
+		return stype;
+	/* parse_arg left room for the _<port> */
+	if ((size_t)snprintf(path, sizeof(path), "%s_%" PRIu32, v->uds, port) >= SUN_LEN_MAX)
+		return -ENAMETOOLONG;
+	memcpy(a.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, stype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* a socket an earlier run left is replaced; no other file is touched */
+	if (lstat(a.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(a.sun_path);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	h = app_new(t, APP_LISTENER, fd, type);
+	if (h >= 0)
+		snprintf(v->app[h].path, sizeof(v->app[h].path), "%s", a.sun_path);
+	else
+		unlink(a.sun_path);
+	return h;
+}
+
+static int vu_app_accept(struct cf_target *t, int lh, int timeout_ms)
+{
+	struct app *l = app_get(t, lh);
+	int64_t deadline = now_ms() + timeout_ms;
+	int fd, r;
+
+	if (!l || l->kind != APP_LISTENER)
+		return -EBADF;
+	for (;;) {
+		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		r = wait_fd(l->fd, POLLIN, deadline);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return -ETIMEDOUT;
+	}
+	return app_new(t, APP_CONN, fd, l->type);
+}
+
+/* "CONNECT <port>\n" on the backend's socket; the "OK" comes in app_connected. */
+static int vu_app_connect(struct cf_target *t, uint64_t cid, uint32_t port, int type)
+{
+	struct vu *v = vu_of(t);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	uint8_t line[VSK_HYBRID_LINE_MAX];
+	size_t n = vsk_hybrid_build_connect(line, sizeof(line), port);
+	int fd, e;
+
+	if (!v->uds[0])
+		return no_uds(t);
+	if (type != VSK_TYPE_STREAM) {
+		snprintf(t->why, sizeof(t->why), "hybrid vsock's CONNECT line carries no socket "
+			 "type: host-initiated connections are stream only");
+		return -ENOTSUP;
+	}
+	if (cid != t->guest_cid) {
+		snprintf(t->why, sizeof(t->why), "hybrid vsock reaches only the backend's own "
+			 "guest (CID %" PRIu64 "), not CID %" PRIu64, t->guest_cid, cid);
+		return -ENOTSUP;
+	}
+	memcpy(a.sun_path, v->uds, strlen(v->uds));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* a UNIX connect completes at once (or fails), and the line fits any buffer */
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    send(fd, line, n, MSG_NOSIGNAL) != (ssize_t)n) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	return app_new(t, APP_CONNECTING, fd, type);
+}
+
+/* Reads the backend's "OK <port>\n" (lib/hybrid.c); bytes after it are kept as the first
+ * bytes of the stream.  The backend closes the socket when the guest refuses (RST). */
+static int vu_app_connected(struct cf_target *t, int h, int timeout_ms)
+{
+	struct app *a = app_get(t, h);
+	int64_t deadline = now_ms() + timeout_ms;
+
+	if (!a)
+		return -EBADF;
+	if (a->err)
+		return a->err;
+	while (a->kind == APP_CONNECTING) {
+		ssize_t r = recv(a->fd, a->line + a->line_len, sizeof(a->line) - a->line_len,
+				 MSG_DONTWAIT);
+		uint32_t port;
+		size_t used;
+		int rc, w;
+
+		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+			w = wait_fd(a->fd, POLLIN, deadline);
+			if (w < 0)
+				return w;
+			if (w == 0)
+				return -ETIMEDOUT;
+			continue;
+		}
+		if (r <= 0) {
+			/* closed before OK: the guest refused, or the backend gave up */
+			a->err = -ECONNREFUSED;
+			return a->err;
+		}
+		a->line_len += (size_t)r;
+		rc = vsk_hybrid_parse_ok(a->line, a->line_len, &port, &used);
+		if (rc == 0)
+			continue;
+		if (rc < 0) {
+			snprintf(t->why, sizeof(t->why), "the backend answered CONNECT with '%.*s', "
+				 "not OK <port>", (int)strcspn((const char *)a->line, "\n"),
+				 (const char *)a->line);
+			a->err = -EPROTO;
+			return a->err;
+		}
+		a->stash_off = used;
+		a->kind = APP_CONN;
+	}
+	return 0;
+}
+
+static ssize_t vu_app_send(struct cf_target *t, int h, const void *buf, size_t len, bool eor)
+{
+	struct app *a = app_get(t, h);
+	ssize_t n;
+
+	if (!a || a->kind == APP_LISTENER)
+		return -EBADF;
+	if (a->kind == APP_CONNECTING)
+		return -ENOTCONN;
+	if (eor && a->type == VSK_TYPE_SEQPACKET) {
+		snprintf(t->why, sizeof(t->why), "hybrid vsock's SOCK_SEQPACKET UNIX sockets keep "
+			 "message boundaries but have no record ends (MSG_EOR)");
+		return -ENOTSUP;
+	}
+	n = send(a->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0)
+		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+	return n;
+}
+
+static ssize_t vu_app_recv(struct cf_target *t, int h, void *buf, size_t len, int timeout_ms,
+			   bool *eor)
+{
+	struct app *a = app_get(t, h);
+	int64_t deadline = now_ms() + timeout_ms;
+	ssize_t n;
+	int r;
+
+	if (!a || a->kind == APP_LISTENER)
+		return -EBADF;
+	if (a->kind == APP_CONNECTING)
+		return -ENOTCONN;
+	if (eor && a->type == VSK_TYPE_SEQPACKET) {
+		snprintf(t->why, sizeof(t->why), "hybrid vsock's SOCK_SEQPACKET UNIX sockets keep "
+			 "message boundaries but have no record ends (MSG_EOR)");
+		return -ENOTSUP;
+	}
+	if (eor)
+		*eor = false;
+	/* the bytes that came with the OK line */
+	if (a->stash_off < a->line_len) {
+		n = (ssize_t)(a->line_len - a->stash_off);
+		if ((size_t)n > len)
+			n = (ssize_t)len;
+		memcpy(buf, a->line + a->stash_off, (size_t)n);
+		a->stash_off += (size_t)n;
+		return n;
+	}
+	for (;;) {
+		n = recv(a->fd, buf, len, MSG_DONTWAIT);
+		if (n >= 0)
+			return n;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		r = wait_fd(a->fd, POLLIN, deadline);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return -ETIMEDOUT;
+	}
+}
+
+static int vu_app_shutdown(struct cf_target *t, int h, int how)
+{
+	struct app *a = app_get(t, h);
+
+	if (!a)
+		return -EBADF;
+	return shutdown(a->fd, how) < 0 ? -errno : 0;
+}
+
+static int vu_app_close(struct cf_target *t, int h)
+{
+	struct app *a = app_get(t, h);
+
+	if (!a)
+		return -EBADF;
+	app_free(a);
+	return 0;
+}
+
+static int vu_app_set_buffer(struct cf_target *t, int h, uint64_t size)
+{
+	(void)h;
+	(void)size;
+	snprintf(t->why, sizeof(t->why), "hybrid vsock has no SO_VM_SOCKETS_BUFFER_SIZE: the "
+		 "backend picks its buf_alloc");
+	return -ENOTSUP;
+}
+
+/* A VMM writes TRANSPORT_RESET into the event queue (its own) after a migration, with a
+ * new backend behind the rings; vhost-user has no request that makes a backend reset its
+ * connections while keeping its listeners, so there is nothing here to observe. */
+static int vu_transport_reset(struct cf_target *t)
+{
+	snprintf(t->why, sizeof(t->why), "the event queue is the VMM's and vhost-user has no "
+		 "request to reset a backend's connections: TRANSPORT_RESET is not the "
+		 "backend's to send");
+	return -ENOTSUP;
+}
+
+const struct cf_target_ops cf_target_vhostuser = {
+	.name = "vhost-user",
+	.check = vu_check,
+	.open = vu_open,
+	.get_features = vu_get_features,
+	.set_features = vu_set_features,
+	.set_vring = vu_set_vring,
+	.start = vu_start,
+	.kick = vu_kick,
+	.wait = vu_wait,
+	.close = vu_close,
+	.app_listen = vu_app_listen,
+	.app_accept = vu_app_accept,
+	.app_connect = vu_app_connect,
+	.app_connected = vu_app_connected,
+	.app_send = vu_app_send,
+	.app_recv = vu_app_recv,
+	.app_shutdown = vu_app_shutdown,
+	.app_close = vu_app_close,
+	.app_set_buffer = vu_app_set_buffer,
+	.transport_reset = vu_transport_reset,
+};
