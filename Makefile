@@ -66,6 +66,8 @@ $(B)/$(1): $$($(1)_OBJ) $(LIBVSK)
 	$$(CC) $$(ALL_CFLAGS) -o $$@ $$($(1)_OBJ) $(LIBVSK) $$($(1)_LIBS)
 endef
 $(foreach t,$(TOOL_NAMES),$(eval $(call TOOL_template,$(t))))
+# vsockdev --mutate takes its names from the conformance suite's table.
+$(vsockdev_OBJ): conformance/mutations.def
 
 # conformance/: every .c but the targets' own tests; libpcap writes --capture files.
 CONF_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard conformance/*.c))

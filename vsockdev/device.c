@@ -107,29 +107,46 @@ void vd_conn_reset(struct vd *vd, struct vd_conn *c, const char *why)
 /* Bytes we may send now (Socket Device: Buffer Space Management): within the guest's
  * credit, and never more in flight than our own buf_alloc (the CVE-2026-23086 fix: a
  * sender whose unacknowledged bytes exceed its own buffer is what lib/flow.c warns of). */
-static uint32_t peer_credit(const struct vd_conn *c)
+static uint32_t peer_credit(const struct vd *vd, const struct vd_conn *c)
 {
 	uint32_t in_flight = c->tx_cnt - c->peer_fwd_cnt;
 	uint32_t limit = c->peer_buf_alloc < VD_BUF_ALLOC ? c->peer_buf_alloc : VD_BUF_ALLOC;
 
+	/* --mutate: the credit bugs the conformance suite must catch */
+	if (vd_mut(vd, IGNORE_CREDIT))
+		return UINT32_MAX;
+	if (vd_mut(vd, CREDIT_WRAP))
+		return c->peer_buf_alloc - in_flight;
+	if (vd_mut(vd, CREDIT_64BIT) &&
+	    (uint64_t)c->tx_cnt - (uint64_t)c->peer_fwd_cnt >= limit)
+		return 0;
 	return in_flight >= limit ? 0 : limit - in_flight;
 }
 
-static bool can_send_data(const struct vd_conn *c)
+static bool can_send_data(const struct vd *vd, const struct vd_conn *c)
 {
 	return c->state == VD_ESTABLISHED && c->h2g_len > 0 &&
 	       !(c->our_shut & VSK_FLAG_SHUTDOWN_SEND) &&
-	       !(c->peer_shut & VSK_FLAG_SHUTDOWN_RCV) && peer_credit(c) > 0;
+	       (!(c->peer_shut & VSK_FLAG_SHUTDOWN_RCV) || vd_mut(vd, SEND_AFTER_PEER_RCV)) &&
+	       peer_credit(vd, c) > 0;
 }
 
 void vd_conn_update(struct vd *vd, struct vd_conn *c)
 {
-	(void)vd;
 	if (c->state != VD_ESTABLISHED)
 		return;
-	/* the guest will not read any more: what the host program sends goes nowhere */
-	if (c->peer_shut & VSK_FLAG_SHUTDOWN_RCV)
+	/* the guest will not read any more: the host program's sends fail from now on
+	 * (SHUT_RD here is its EPIPE), what it sent already goes nowhere */
+	if (c->peer_shut & VSK_FLAG_SHUTDOWN_RCV && !vd_mut(vd, SEND_AFTER_PEER_RCV)) {
 		c->h2g_len = c->h2g_off = 0;
+		if (!c->uds_rd_shut && c->fd >= 0) {
+			shutdown(c->fd, SHUT_RD);
+			c->uds_rd_shut = true;
+		}
+	}
+	/* --mutate no_rst_on_shutdown: the guest's full SHUTDOWN is left unanswered */
+	if (vd_mut(vd, NO_RST_ON_SHUTDOWN) && (c->peer_shut & SHUT_BOTH) == SHUT_BOTH)
+		return;
 	/* a seqpacket message the guest never ended (no EOM before SHUTDOWN) is dropped */
 	if (c->type == VSK_TYPE_SEQPACKET && c->peer_shut & VSK_FLAG_SHUTDOWN_SEND &&
 	    !c->msg_n && c->msg_open) {
@@ -138,7 +155,7 @@ void vd_conn_update(struct vd *vd, struct vd_conn *c)
 	}
 	/* the guest's SHUTDOWN SEND reaches the host program after the guest's last byte */
 	if (c->peer_shut & VSK_FLAG_SHUTDOWN_SEND && c->g2h_len == 0 && !c->uds_wr_shut &&
-	    c->fd >= 0) {
+	    c->fd >= 0 && !vd_mut(vd, NO_EOF)) {
 		shutdown(c->fd, SHUT_WR);
 		c->uds_wr_shut = true;
 	}
@@ -155,30 +172,32 @@ void vd_conn_update(struct vd *vd, struct vd_conn *c)
 		c->pending = VD_P_RST;
 		return;
 	}
-	/* both directions done: full SHUTDOWN, then wait for the guest's RST */
+	/* both directions done, or the host program closed its socket (as close(2) on a
+	 * vsock socket): full SHUTDOWN, then wait for the guest's RST */
 	bool guest_done = c->peer_shut & VSK_FLAG_SHUTDOWN_SEND && c->g2h_len == 0;
 	bool host_done = (c->uds_eof && c->h2g_len == 0) || c->peer_shut & VSK_FLAG_SHUTDOWN_RCV;
 
-	if (guest_done && host_done) {
+	if ((guest_done && host_done) || (c->uds_closed && c->h2g_len == 0)) {
 		close_fd(c);
 		c->state = VD_CLOSING;
 		c->shut_bits = SHUT_BOTH;
 		c->pending = (c->pending & VD_P_CREDIT) | VD_P_SHUTDOWN;
-		c->deadline = vd_now_ms() + VD_CLOSE_MS;
+		c->g2h_len = c->g2h_off = 0;
+		c->deadline = vd_mut(vd, NO_CLOSE_TIMEOUT) ? 0 : vd_now_ms() + VD_CLOSE_MS;
 		return;
 	}
 	/* the guest's view of our free space is low and we have read since we last said */
 	uint32_t held = c->rx_cnt - c->fwd_cnt_adv;
 
-	if (c->fwd_cnt != c->fwd_cnt_adv &&
+	if (c->fwd_cnt != c->fwd_cnt_adv && !vd_mut(vd, NO_CREDIT_UPDATE) &&
 	    (held > VD_BUF_ALLOC || VD_BUF_ALLOC - held < VSK_MAX_PKT_BUF_SIZE))
 		c->pending |= VD_P_CREDIT;
 }
 
-static bool wants_rx(const struct vd_conn *c)
+static bool wants_rx(const struct vd *vd, const struct vd_conn *c)
 {
 	return (c->pending & (VD_P_RST | VD_P_REQUEST | VD_P_RESPONSE | VD_P_SHUTDOWN |
-			      VD_P_CREDIT)) || can_send_data(c);
+			      VD_P_CREDIT)) || can_send_data(vd, c);
 }
 
 void vd_dev_reset_all(struct vd *vd)
@@ -258,7 +277,7 @@ static void guest_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const ui
 	struct vd_conn *c;
 
 	/* Socket Device: Device Operation: the driver MUST use guest_cid as source */
-	if (h->src_cid != vd->cid) {
+	if (h->src_cid != vd->cid && !vd_mut(vd, ACCEPT_ANY_SRC_CID)) {
 		vd_log(vd, 1, "tx: packet from CID %llu, not the guest's %llu: dropped",
 		       (unsigned long long)h->src_cid, (unsigned long long)vd->cid);
 		vd->dropped++;
@@ -275,21 +294,28 @@ static void guest_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const ui
 	/* Socket Device: Receive and Transmit: an unknown (or unnegotiated) type gets RST */
 	if (h->type != VSK_TYPE_STREAM &&
 	    !(h->type == VSK_TYPE_SEQPACKET && vd->features & (1ULL << VSK_FEATURE_SEQPACKET))) {
-		reply_rst(vd, h);
+		if (!vd_mut(vd, NO_RST_UNKNOWN_TYPE))
+			reply_rst(vd, h);
 		return;
 	}
 	c = vd_conn_find(vd, h->dst_port, h->src_port);
 	if (h->op == VSK_OP_REQUEST) {
+		if (c && vd_mut(vd, DUP_REQUEST)) {
+			c->pending |= VD_P_RESPONSE;
+			return;
+		}
 		if (c) {
 			vd_conn_reset(vd, c, "REQUEST on an open connection");
 			return;
 		}
-		if (vd_hybrid_dial(vd, h) < 0)
+		if (vd_hybrid_dial(vd, h) < 0 && !vd_mut(vd, NO_RST_NO_LISTENER))
 			reply_rst(vd, h);
 		return;
 	}
 	if (!c || c->state == VD_HANDSHAKE) {
-		reply_rst(vd, h);
+		if (!(vd_mut(vd, RESPONSE_TO_NOBODY) && h->op == VSK_OP_RESPONSE) &&
+		    !(vd_mut(vd, NO_RST_UNKNOWN_OP) && !vsk_table_find(&vsk_tab_op, h->op)))
+			reply_rst(vd, h);
 		return;
 	}
 	if (h->type != c->type) {
@@ -316,10 +342,17 @@ static void guest_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const ui
 		if (c->state == VD_CONNECTING)
 			vd_log(vd, 1, "guest port %u refused host port %u", c->peer_port,
 			       c->local_port);
+		/* --mutate rst_connects: the refusal is taken for an acceptance */
+		if (c->state == VD_CONNECTING && vd_mut(vd, RST_CONNECTS) &&
+		    vd_hybrid_ok(vd, c) < 0)
+			return;
 		vd_conn_free(vd, c);
 		return;
 	case VSK_OP_SHUTDOWN:
-		c->peer_shut |= h->flags & SHUT_BOTH;
+		if (vd_mut(vd, SHUTDOWN_CLEARS))
+			c->peer_shut = h->flags & SHUT_BOTH;
+		else
+			c->peer_shut |= h->flags & SHUT_BOTH;
 		if (c->state == VD_CLOSING && (c->peer_shut & SHUT_BOTH) == SHUT_BOTH &&
 		    !(c->pending & VD_P_RST)) {
 			c->pending = VD_P_RST;
@@ -346,13 +379,16 @@ static void guest_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const ui
 			memmove(c->g2h, c->g2h + c->g2h_off, c->g2h_len);
 			c->g2h_off = 0;
 		}
+		/* --mutate zero_rw_eof: an empty RW taken for the end of the stream */
+		if (plen == 0 && vd_mut(vd, ZERO_RW_EOF))
+			c->peer_shut |= VSK_FLAG_SHUTDOWN_SEND;
 		memcpy(c->g2h + c->g2h_off + c->g2h_len, payload, plen);
 		c->g2h_len += plen;
 		c->rx_cnt += (uint32_t)plen;
 		if (c->type == VSK_TYPE_SEQPACKET) {
 			/* Seqpacket Sockets: EOM ends a message; it becomes one send() */
 			c->msg_open += plen;
-			if (h->flags & VSK_FLAG_SEQ_EOM) {
+			if (h->flags & VSK_FLAG_SEQ_EOM && !vd_mut(vd, IGNORE_EOM)) {
 				if (c->msg_n == VD_MAX_MSGS) {
 					vd_conn_reset(vd, c, "too many messages held");
 					return;
@@ -366,9 +402,15 @@ static void guest_packet(struct vd *vd, const struct vsk_virtio_hdr *h, const ui
 	case VSK_OP_CREDIT_UPDATE:
 		break;
 	case VSK_OP_CREDIT_REQUEST:
-		c->pending |= VD_P_CREDIT;
+		if (!vd_mut(vd, NO_CREDIT_REPLY))
+			c->pending |= VD_P_CREDIT;
 		break;
 	default:
+		/* --mutate unknown_op_rst_only: RST, but the connection stays */
+		if (vd_mut(vd, UNKNOWN_OP_RST_ONLY)) {
+			reply_rst(vd, h);
+			return;
+		}
 		vd_conn_reset(vd, c, "unknown op");
 		return;
 	}
@@ -398,8 +440,18 @@ static uint8_t pkt_buf[VSK_MAX_PKT_BUF_SIZE];
 static void tx_chain(struct vd *vd, const struct vd_vq *v, const struct vsk_vq_chain *ch)
 {
 	uint8_t frame[VSK_FRAME_HDR_LEN] = {0};
+	struct vsk_vq_chain one;
 	struct vsk_pkt pkt;
 	size_t plen;
+
+	if (vd_mut(vd, TX_ONE_BUFFER) && ch->nseg > 1 && !ch->seg[0].write) {
+		/* --mutate tx_one_buffer: the packet is taken to be the first descriptor */
+		one = *ch;
+		one.nseg = 1;
+		one.rlen = ch->seg[0].len;
+		one.wlen = 0;
+		ch = &one;
+	}
 
 	if (vsk_vq_dev_read(&v->q, ch, 0, frame + VSK_MON_HDR_LEN, VSK_VIRTIO_HDR_LEN) !=
 	    VSK_VIRTIO_HDR_LEN) {
@@ -469,7 +521,7 @@ static bool rx_fill(struct vd *vd)
 			for (unsigned i = 0; i < vd->nconn && !c; i++) {
 				unsigned k = (vd->rr + i) % vd->nconn;
 
-				if (wants_rx(vd->conn[k])) {
+				if (wants_rx(vd, vd->conn[k])) {
 					c = vd->conn[k];
 					vd->rr = (k + 1) % vd->nconn;
 				}
@@ -486,6 +538,11 @@ static bool rx_fill(struct vd *vd)
 		if (rc == 0)
 			break;
 		progress = true;
+		if (vd_mut(vd, RX_ONE_BUFFER) && ch.nseg > 0) {
+			/* --mutate rx_one_buffer: header and payload in the first descriptor */
+			ch.nseg = 1;
+			ch.wlen = ch.seg[0].write ? ch.seg[0].len : 0;
+		}
 		if (ch.wlen < VSK_VIRTIO_HDR_LEN) {
 			vd_log(vd, 1, "rx: buffer of %llu writable bytes: returned unused",
 			       (unsigned long long)ch.wlen);
@@ -508,12 +565,12 @@ static bool rx_fill(struct vd *vd)
 		} else if (c->pending & VD_P_RESPONSE) {
 			hdr_for(vd, c, VSK_OP_RESPONSE, &h);
 			c->pending &= ~(unsigned)VD_P_RESPONSE;
-		} else if (can_send_data(c)) {
+		} else if (can_send_data(vd, c)) {
 			uint64_t room = ch.wlen - VSK_VIRTIO_HDR_LEN;
 
 			plen = c->h2g_len;
-			if (plen > peer_credit(c))
-				plen = peer_credit(c);
+			if (plen > peer_credit(vd, c))
+				plen = peer_credit(vd, c);
 			if (plen > room)
 				plen = (size_t)room;
 			if (plen > VSK_MAX_PKT_BUF_SIZE)
@@ -521,7 +578,8 @@ static bool rx_fill(struct vd *vd)
 			hdr_for(vd, c, VSK_OP_RW, &h);
 			h.len = (uint32_t)plen;
 			/* h2g holds one whole message of a seqpacket connection */
-			if (c->type == VSK_TYPE_SEQPACKET && plen == c->h2g_len)
+			if (c->type == VSK_TYPE_SEQPACKET && plen == c->h2g_len &&
+			    !vd_mut(vd, IGNORE_EOM))
 				h.flags = VSK_FLAG_SEQ_EOM;
 			payload = c->h2g + c->h2g_off;
 		} else if (c->pending & VD_P_SHUTDOWN) {

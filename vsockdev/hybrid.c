@@ -144,7 +144,7 @@ int vd_hybrid_dial(struct vd *vd, const struct vsk_virtio_hdr *h)
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
 	struct sockaddr_un a;
 	struct vd_conn *c;
-	int s;
+	int s, rc;
 
 	snprintf(path, sizeof(path), "%s_%u", vd->uds_path, h->dst_port);
 	if (unix_addr(path, &a) < 0)
@@ -156,7 +156,17 @@ int vd_hybrid_dial(struct vd *vd, const struct vsk_virtio_hdr *h)
 	if (s < 0)
 		return -1;
 	/* a UNIX connect completes at once, or fails (EAGAIN: the backlog is full) */
-	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	rc = connect(s, (struct sockaddr *)&a, sizeof(a));
+	if (rc < 0 && errno == EPROTOTYPE && vd_mut(vd, ACCEPT_TYPE_MISMATCH)) {
+		/* --mutate accept_type_mismatch: a listener of the other type takes it */
+		close(s);
+		s = socket(AF_UNIX, (h->type == VSK_TYPE_SEQPACKET ? SOCK_STREAM : SOCK_SEQPACKET) |
+			   SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (s < 0)
+			return -1;
+		rc = connect(s, (struct sockaddr *)&a, sizeof(a));
+	}
+	if (rc < 0) {
 		vd_log(vd, 1, "guest port %u to host port %u: %s: %s", h->src_port, h->dst_port,
 		       path, strerror(errno));
 		close(s);
@@ -177,6 +187,28 @@ int vd_hybrid_dial(struct vd *vd, const struct vsk_virtio_hdr *h)
 	return 0;
 }
 
+/* After its EOF, a POLLHUP says the host program closed its socket (or shut its reading
+ * side too) rather than only shut its sending side: the guest hears a close (full
+ * SHUTDOWN, vd_conn_update).  Not when we shut a side of our own: then POLLHUP is ours. */
+static bool program_left(const struct vd_conn *c)
+{
+	return c->uds_eof && !c->uds_closed && !c->uds_wr_shut && !c->uds_rd_shut;
+}
+
+/* The host program closed its socket (POLLHUP, see program_left): true if the
+ * connection is gone (--mutate close_silent: it just ends, nothing to the guest). */
+static bool program_closed(struct vd *vd, struct vd_conn *c, short revents)
+{
+	if (!(revents & POLLHUP) || !program_left(c))
+		return false;
+	if (vd_mut(vd, CLOSE_SILENT)) {
+		vd_conn_free(vd, c);
+		return true;
+	}
+	c->uds_closed = true;
+	return false;
+}
+
 short vd_conn_events(const struct vd_conn *c)
 {
 	short ev = 0;
@@ -193,6 +225,10 @@ short vd_conn_events(const struct vd_conn *c)
 		ev |= POLLIN;
 	if (c->type == VSK_TYPE_STREAM ? c->g2h_len > 0 : c->msg_n > 0)
 		ev |= POLLOUT;
+	/* poll reports POLLHUP whatever is asked: asking for it keeps the socket in the
+	 * poll set to see the program's close after its EOF */
+	if (!ev && c->state == VD_ESTABLISHED && program_left(c))
+		ev = POLLHUP;
 	return ev;
 }
 
@@ -238,6 +274,8 @@ static void seq_io(struct vd *vd, struct vd_conn *c, short ev, short revents)
 			return;
 		}
 	}
+	if (program_closed(vd, c, revents))
+		return;
 	vd_conn_update(vd, c);
 }
 
@@ -286,5 +324,7 @@ void vd_conn_io(struct vd *vd, struct vd_conn *c, short revents)
 			return;
 		}
 	}
+	if (program_closed(vd, c, revents))
+		return;
 	vd_conn_update(vd, c);
 }

@@ -21,8 +21,8 @@
 #include "vsockdev.h"
 
 static const char usage_text[] =
-	"usage: vsockdev [-hv] [--capture file] [--check] [--connect] --cid cid\n"
-	"\t--socket path --uds path\n";
+	"usage: vsockdev [-hv] [--capture file] [--check] [--connect] [--list-mutations]\n"
+	"\t[--mutate names] [--persist] --cid cid --socket path --uds path\n";
 
 static void __attribute__((noreturn)) usage(int status)
 {
@@ -63,7 +63,8 @@ uint64_t vd_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-enum { O_SOCKET = 256, O_CID, O_UDS, O_CAPTURE, O_CHECK, O_CONNECT };
+enum { O_SOCKET = 256, O_CID, O_UDS, O_CAPTURE, O_CHECK, O_CONNECT, O_PERSIST, O_MUTATE,
+       O_LISTMUT };
 
 static void parse_opts(struct vd *vd, int argc, char **argv)
 {
@@ -74,6 +75,9 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 		{ "capture", required_argument, NULL, O_CAPTURE },
 		{ "check",   no_argument,       NULL, O_CHECK },
 		{ "connect", no_argument,       NULL, O_CONNECT },
+		{ "persist", no_argument,       NULL, O_PERSIST },
+		{ "mutate",  required_argument, NULL, O_MUTATE },
+		{ "list-mutations", no_argument, NULL, O_LISTMUT },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -91,6 +95,12 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 		case O_CAPTURE: vd->capture_path = optarg; break;
 		case O_CHECK: vd->check = true; break;
 		case O_CONNECT: vd->connect = true; break;
+		case O_PERSIST: vd->persist = true; break;
+		case O_LISTMUT: vd_mutate_list(stdout); exit(0);
+		case O_MUTATE:
+			if (vd_mutate_parse(vd, optarg, e, sizeof(e)) < 0)
+				usage_err("--mutate %s", e);
+			break;
 		case 'v': vd->verbose++; break;
 		case 'h': usage(0);
 		case ':':
@@ -109,6 +119,8 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 		usage_err("missing --cid");
 	if (!vd->uds_path)
 		usage_err("missing --uds");
+	if (vd->persist && vd->connect)
+		usage_err("--persist waits for the next front end: not with --connect");
 	/* Socket Device: guest_cid; 0-2 are reserved, and the upper 32 bits must be zero
 	 * (VMADDR_CID_ANY 0xffffffff is not a CID either) */
 	rc = vsk_number_parse((const uint8_t *)cid, strlen(cid), 3, 0xfffffffeu, 0, &vd->cid);
@@ -222,8 +234,14 @@ static int loop(struct vd *vd, int sfd)
 				if (vd->vu_fd >= 0)
 					vd_log(vd, 1, "vhost-user: front end connected");
 			} else if (vd_vu_handle(vd) < 0) {
-				vd_log(vd, 1, "vhost-user: front end gone: shutting down");
-				break;
+				if (!vd->persist) {
+					vd_log(vd, 1, "vhost-user: front end gone: shutting down");
+					break;
+				}
+				/* a fresh device for the next one, as if QEMU restarted */
+				vd_log(vd, 1, "vhost-user: front end gone: waiting for the next");
+				vd_vu_close(vd);
+				continue;
 			}
 		}
 		if (pfd[S_UDS].revents)

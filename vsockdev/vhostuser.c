@@ -333,6 +333,7 @@ void vd_vu_close(struct vd *vd)
 		v->kick = v->call = -1;
 	}
 	vd_mem_clear(&vd->mem);
+	vd->features = vd->proto_features = 0;
 	if (vd->vu_fd >= 0)
 		close(vd->vu_fd);
 	vd->vu_fd = -1;

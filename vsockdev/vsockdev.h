@@ -8,12 +8,14 @@
  *   device.c     the virtio-vsock device: rx/tx queues, packets, connections, credit
  *   hybrid.c     the host side: UDSPATH listener, CONNECT/OK, UDSPATH_<port> dialling
  *   capture.c    --capture (LINKTYPE_VSOCK pcap through libpcap) and --check (lib/flow)
+ *   mutate.c     --mutate: the rule-breaking switches of conformance/mutations.def
  *
  * Reference: ../shared/reference/vhost-user-vsock.md (what QEMU 7.2 sends and expects). */
 #ifndef VSOCKDEV_H
 #define VSOCKDEV_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +26,14 @@
 #include "vsk/vring.h"
 
 #define EXIT_USAGE 2
+
+/* --mutate: the conformance suite's mutation names (conformance/mutations.def), as bits
+ * of struct vd.mutations. */
+enum vd_mutation {
+#define CF_MUTATION(ID, name, caught_by, text) VD_MUT_##ID,
+#include "../conformance/mutations.def"
+	VD_MUT__COUNT
+};
 
 /* ---- mem.c: guest memory as QEMU shares it ---- */
 struct vd_mem_region {
@@ -109,6 +119,9 @@ struct vd_conn {
 	uint32_t our_shut;               /* SHUTDOWN bits we sent */
 	bool uds_eof;                    /* the host program shut its sending side */
 	bool uds_wr_shut;                /* we shut the host program's receiving side */
+	bool uds_rd_shut;                /* we shut our receiving side (the guest's SHUTDOWN
+					  * RCV): the host program's sends fail */
+	bool uds_closed;                 /* the host program closed its socket (POLLHUP) */
 };
 
 #define VD_MAX_CONNS 1024
@@ -124,6 +137,8 @@ struct vd {
 	uint64_t cid;
 	bool check;
 	bool connect;                    /* --connect: QEMU listens (server=on), we connect */
+	bool persist;                    /* --persist: the next front end after one leaves */
+	uint64_t mutations;              /* --mutate: bits (1ULL << VD_MUT_x) */
 	int verbose;
 
 	int listen_fd;                   /* vhost-user socket we listen on (-1 with --connect) */
@@ -195,6 +210,15 @@ int vd_hybrid_dial(struct vd *vd, const struct vsk_virtio_hdr *h);
 /* The guest accepted a host-initiated connection: "OK <host port>\n" to the program.
  * 0, or -1 with the connection reset. */
 int vd_hybrid_ok(struct vd *vd, struct vd_conn *c);
+
+/* ---- mutate.c ---- */
+/* Adds the comma-separated mutation names of list to vd->mutations: 0, or -1 with err
+ * (an unknown name, or one vsockdev does not have). */
+int vd_mutate_parse(struct vd *vd, const char *list, char *err, size_t errlen);
+/* The names vsockdev has, one a line (--list-mutations). */
+void vd_mutate_list(FILE *f);
+/* Mutation ID switched on? */
+#define vd_mut(vd, ID) (((vd)->mutations >> VD_MUT_##ID) & 1)
 
 /* ---- capture.c ---- */
 int vd_capture_open(struct vd *vd);

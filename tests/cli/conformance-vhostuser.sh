@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# tests/cli/conformance-vhostuser.sh - vsock-conformance --target vhost-user against
+# vsockdev on this machine: the suite is the vhost-user front end (QEMU's role) and the
+# guest driver, vsockdev --persist the backend, its hybrid vsock sockets (--uds) the
+# application.  Every case gets a verdict and each verdict is the one recorded in
+# tests/cli/conformance-expect/vsockdev.txt (a fail there is a finding in
+# docs/conformance.md); for every mutation vsockdev has (--list-mutations, names from
+# conformance/mutations.def) the cases its caught_by names fail, each naming its rule
+# (caught_by cases that are n/a on this target are left out: what hybrid vsock cannot
+# express).  Bad --target vhost-user arguments and --mutate names exit 2 with one line.
+# No timing is measured: waits are bounded only as hang guards.
+# SAFETY: UNIX sockets only; no AF_VSOCK socket, no /dev/vhost-vsock.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+B=${VSK_BUILD:-$PWD/build}
+C=$B/vsock-conformance D=$B/vsockdev
+EXPECT=tests/cli/conformance-expect/vsockdev.txt
+T=$(mktemp -d /tmp/conformance-vu.XXXXXX)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	wait 2>/dev/null
+	[ -n "${VSK_KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+n=0 failed=0
+
+# ok STATUS DESC: one TAP line; returns STATUS so that `ok $? ... || diag` works.
+ok() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
+	return "$1"
+}
+diag() { sed 's/^/#   /'; }
+
+# start_dev DIR [vsockdev options]: vsockdev --persist on DIR/vu and DIR/uds, waiting
+# (at most 10 s, a hang guard) for its socket.
+start_dev() {
+	local dir=$1 i
+	shift
+	mkdir -p "$dir"
+	"$D" --socket "$dir/vu" --uds "$dir/uds" --cid 42 --persist "$@" 2>"$dir/log" &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$dir/vu" ] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+stop_dev() {
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	pid=
+}
+# The verdict of every case of a TAP run: "name pass|fail|n/a", sorted.
+verdicts() {
+	sed -n 's/^not ok [0-9]* - \([a-z0-9_]*\) .*/\1 fail/p
+		/; n\/a: /s/^ok [0-9]* - \([a-z0-9_]*\) .*/\1 n\/a/p
+		/; n\/a: /!s/^ok [0-9]* - \([a-z0-9_]*\) .*/\1 pass/p' "$1" | sort
+}
+# The failing case names of a TAP run, sorted, one line.
+fails() { sed -n 's/^not ok [0-9]* - \([a-z0-9_]*\) .*/\1/p' "$1" | sort | tr '\n' ' ' | sed 's/ $//'; }
+# True if every failing case of a TAP run has a "#   rule: NAME" line.
+rules_named() {
+	awk '/^(ok|not ok) / { if (inb && !r) bad = 1; inb = /^not ok/; r = 0; next }
+	     inb && /^#   rule: [a-z0-9_]+$/ { r = 1 }
+	     END { if (inb && !r) bad = 1; exit bad }' "$1"
+}
+
+# ---- the whole suite against vsockdev: every case, the recorded verdicts ----
+start_dev "$T/d0"; ok $? "vsockdev --persist is listening" || diag <"$T/d0/log"
+"$C" --target "vhost-user=$T/d0/vu,uds=$T/d0/uds" --json "$T/all.json" >"$T/all" 2>"$T/err"
+rc=$?
+total=$("$C" --list | wc -l)
+grep -qx "1..$total" "$T/all" && [ "$(grep -cE '^(ok|not ok) ' "$T/all")" = "$total" ]
+ok $? "--target vhost-user: all $total cases get a verdict (status $rc)" || diag <"$T/err"
+verdicts "$T/all" >"$T/got"
+grep -v '^#' "$EXPECT" | sed '/^$/d' | sort >"$T/want"
+diff "$T/want" "$T/got" >"$T/diff"
+ok $? "the verdicts are those of $EXPECT" ||
+	{ diag <"$T/diff"; grep -A4 '^not ok' "$T/all" | diag; }
+grep -c ' pass$' "$T/want" | grep -qvx 0; ok $? "the expected set has passing cases"
+# n/a always says why
+! grep -E '^ok .*; n/a: *$' "$T/all" | grep -q .; ok $? "every n/a case gives its reason"
+# the suite took the backend's CID (GET_CONFIG), not --cid's default
+python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ev = [e for c in d["cases"] if c["name"] == "request_listener" for e in c["evidence"]]
+tx = [e for e in ev if e.startswith("tx ")]
+assert tx and all(e.startswith("tx 42:") for e in tx), tx[:3]
+' "$T/all.json" 2>&1 | diag
+[ "${PIPESTATUS[0]}" = 0 ]; ok $? "request_listener's packets are from vsockdev's guest CID (42, from GET_CONFIG)"
+kill -0 "$pid" 2>/dev/null; ok $? "vsockdev --persist served every case and is still up"
+stop_dev
+
+# Without uds=PATH the cases that need the application are n/a, not failures.
+start_dev "$T/d1"
+"$C" --target "vhost-user=$T/d1/vu" --only request_no_listener,request_listener >"$T/nouds" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q '^ok 1 - request_listener .*n/a: .*uds=PATH' "$T/nouds" &&
+	grep -q '^ok 2 - request_no_listener ' "$T/nouds"
+ok $? "without uds=: request_listener n/a (no application), request_no_listener passes" ||
+	diag <"$T/nouds"
+stop_dev
+
+# ---- every vsockdev mutation fails the cases that check its rule ----
+"$C" --list-mutations >"$T/muts"
+"$D" --list-mutations >"$T/dmuts"
+nm=$(wc -l <"$T/dmuts")
+[ "$nm" -ge 10 ]; ok $? "vsockdev --list-mutations: $nm mutations"
+! grep -vxFf <(cut -f1 "$T/muts") "$T/dmuts" | grep -q .
+ok $? "every vsockdev mutation is a name of conformance/mutations.def"
+while read -r mut; do
+	caught=$(awk -F'\t' -v m="$mut" '$1 == m { print $2 }' "$T/muts")
+	# the caught_by cases that pass on vsockdev unmutated (others are n/a here)
+	want=$(echo "$caught" | tr ',' '\n' | sed '/^$/d' | while read -r c; do
+		grep -qx "$c pass" "$T/want" && echo "$c"; done | sort | tr '\n' ' ' | sed 's/ $//')
+	if [ -z "$want" ]; then
+		ok 1 "--mutate $mut: none of its cases ($caught) applies to vsockdev"
+		continue
+	fi
+	if ! start_dev "$T/m-$mut" --mutate "$mut"; then
+		ok 1 "--mutate $mut: vsockdev did not start"; diag <"$T/m-$mut/log"; continue
+	fi
+	"$C" --target "vhost-user=$T/m-$mut/vu,uds=$T/m-$mut/uds" --only "${want// /,}" \
+		--timeout 15000 >"$T/m" 2>"$T/merr"
+	rc=$?
+	stop_dev
+	got=$(fails "$T/m")
+	rules_named "$T/m" && named=1 || named=0
+	[ $rc = 1 ] && [ "$got" = "$want" ] && [ $named = 1 ]
+	ok $? "vsockdev --mutate $mut: fails $want" && continue
+	{ echo "status $rc; failed: ${got:-none}; rule named: $named"
+	  grep -A3 '^not ok' "$T/m"; } | diag
+done <"$T/dmuts"
+
+# ---- usage errors: status 2, one line on stderr, nothing on stdout ----
+expect_usage() {
+	local prog=$1 pat=$2 desc=$3
+	shift 3
+	"$prog" "$@" >"$T/out" 2>"$T/err" </dev/null
+	local rc=$? lines
+	lines=$(wc -l <"$T/err")
+	if [ $rc = 2 ] && [ "$lines" = 1 ] && [ ! -s "$T/out" ] && grep -qF -- "$pat" "$T/err"; then
+		ok 0 "$desc"
+	else
+		ok 1 "$desc (status $rc, $lines stderr lines)"
+		diag <"$T/err"
+	fi
+}
+expect_usage "$C" "vhost-user needs the backend's socket" "--target vhost-user without socket" \
+	--target vhost-user
+expect_usage "$C" "vhost-user option 'foo=1': not uds=PATH" "--target vhost-user=S,foo=1" \
+	--target vhost-user=/tmp/x,foo=1
+expect_usage "$C" "vhost-user uds='': empty path" "--target vhost-user=S,uds=" \
+	--target vhost-user=/tmp/x,uds=
+expect_usage "$C" "path too long" "--target vhost-user with a socket path too long" \
+	--target "vhost-user=/$(printf 'a%.0s' $(seq 120))"
+expect_usage "$D" "'bogus': no such mutation" "vsockdev --mutate unknown" --mutate bogus
+expect_usage "$D" "'reset_keeps_conns': not one vsockdev has" "vsockdev --mutate not its own" \
+	--mutate reset_keeps_conns
+expect_usage "$D" "an empty name after ','" "vsockdev --mutate with a trailing comma" \
+	--mutate ignore_credit,
+expect_usage "$D" "not with --connect" "vsockdev --persist --connect" --persist --connect \
+	--cid 3 --socket "$T/x" --uds "$T/y"
+
+# No backend there: the case fails with rule target, naming the socket; status 1.
+"$C" --target "vhost-user=$T/none" --only 1 >"$T/nb" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q '^#   rule: target$' "$T/nb" && grep -q "$T/none" "$T/nb"
+ok $? "no backend on the socket: the case fails with rule target, naming the socket" ||
+	diag <"$T/nb"
+
+echo "1..$n"
+exit $failed
