@@ -37,6 +37,7 @@
 #include <linux/virtio_config.h>
 #include <linux/vm_sockets.h>
 
+#include "fdwait.h"
 #include "target.h"
 #include "vsk/proto.h"
 
@@ -71,29 +72,6 @@ static struct vh *vh_of(struct cf_target *t)
 	return t->priv;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Milliseconds left until deadline (>= 0). */
-static int left_ms(int64_t deadline)
-{
-	int64_t l = deadline - now_ms();
-
-	return l < 0 ? 0 : (int)l;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
 /* The error line for a failed open: what failed and what to do about it. */
 static void open_error(char *err, size_t errlen, const char *what, int e, uint64_t cid)
 {
@@ -124,13 +102,13 @@ static void vh_free(struct vh *v)
 	/* The device first: when its fd is released, the kernel resets the sockets that
 	 * were connected to the guest (vhost_vsock_reset_orphans), so closing them next
 	 * does not leave them waiting out the close timeout for a guest that is gone. */
-	close_fd(&v->fd);
+	cf_close_fd(&v->fd);
 	for (unsigned q = 0; q < VH_NQ; q++) {
-		close_fd(&v->kick[q]);
-		close_fd(&v->call[q]);
+		cf_close_fd(&v->kick[q]);
+		cf_close_fd(&v->call[q]);
 	}
 	for (int h = 0; h < VH_MAX_APP; h++)
-		close_fd(&v->app[h]);
+		cf_close_fd(&v->app[h]);
 	free(v);
 }
 
@@ -336,35 +314,17 @@ static int vh_kick(struct cf_target *t, unsigned q)
 static int vh_wait(struct cf_target *t, int timeout_ms)
 {
 	struct vh *v = vh_of(t);
-	struct pollfd p[VH_NQ];
-	int64_t deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
-	int n, got = 0;
+	int64_t deadline = cf_now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+	int got = 0, r;
 
-	for (unsigned q = 0; q < VH_NQ; q++) {
-		p[q].fd = v->call[q];
-		p[q].events = POLLIN;
-	}
 	/* The event queue's interrupt is ours (transport_reset): already due. */
 	if (v->event_signal) {
 		v->event_signal = false;
 		got = 1;
-		deadline = now_ms();
+		deadline = cf_now_ms();
 	}
-	for (;;) {
-		n = poll(p, VH_NQ, left_ms(deadline));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		break;
-	}
-	for (unsigned q = 0; q < VH_NQ; q++) {
-		uint64_t cnt;
-
-		if ((p[q].revents & POLLIN) && read(v->call[q], &cnt, sizeof(cnt)) > 0)
-			got = 1;
-	}
-	return got;
+	r = cf_wait_eventfds(v->call, VH_NQ, deadline);
+	return r < 0 ? r : (got | r);
 }
 
 static void vh_close(struct cf_target *t)
@@ -423,23 +383,7 @@ static int app_fd(struct cf_target *t, int h)
 
 static void app_drop(struct cf_target *t, int h)
 {
-	close_fd(&vh_of(t)->app[h]);
-}
-
-/* poll one fd for events until deadline; revents, 0 on timeout, -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n;
-
-	for (;;) {
-		n = poll(&p, 1, left_ms(deadline));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		return n ? p.revents : 0;
-	}
+	cf_close_fd(&vh_of(t)->app[h]);
 }
 
 static int vh_app_listen(struct cf_target *t, uint32_t port, int type)
@@ -462,23 +406,13 @@ static int vh_app_listen(struct cf_target *t, uint32_t port, int type)
 static int vh_app_accept(struct cf_target *t, int lh, int timeout_ms)
 {
 	struct vh *v = vh_of(t);
-	int64_t deadline = now_ms() + timeout_ms;
-	int lfd = app_fd(t, lh), fd, r;
+	int lfd = app_fd(t, lh), fd;
 
 	if (lfd < 0)
 		return lfd;
-	for (;;) {
-		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd >= 0)
-			break;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		r = wait_fd(lfd, POLLIN, deadline);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return -ETIMEDOUT;
-	}
+	fd = cf_accept_within(lfd, cf_now_ms() + timeout_ms);
+	if (fd < 0)
+		return fd;
 	for (int h = 0; h < VH_MAX_APP; h++) {
 		if (v->app[h] < 0) {
 			v->app[h] = fd;
@@ -522,7 +456,7 @@ static int vh_app_connect(struct cf_target *t, uint64_t cid, uint32_t port, int 
 static int vh_app_connected(struct cf_target *t, int h, int timeout_ms)
 {
 	struct vh *v = vh_of(t);
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = cf_now_ms() + timeout_ms;
 	int fd = app_fd(t, h), e;
 
 	if (fd < 0)
@@ -542,11 +476,11 @@ static int vh_app_connected(struct cf_target *t, int h, int timeout_ms)
 		}
 		if (getpeername(fd, (struct sockaddr *)&peer, &pl) == 0)
 			return 0;
-		if (!left_ms(deadline))
+		if (!cf_left_ms(deadline))
 			return -ETIMEDOUT;
-		slice = now_ms() + 10 < deadline ? now_ms() + 10 : deadline;
-		if (wait_fd(fd, POLLOUT | POLLIN, slice) > 0 && left_ms(slice)) {
-			struct timespec ts = {0, (long)left_ms(slice) * 1000000L};
+		slice = cf_now_ms() + 10 < deadline ? cf_now_ms() + 10 : deadline;
+		if (cf_wait_fd(fd, POLLOUT | POLLIN, slice) > 0 && cf_left_ms(slice)) {
+			struct timespec ts = {0, (long)cf_left_ms(slice) * 1000000L};
 
 			nanosleep(&ts, NULL);
 		}
@@ -572,8 +506,7 @@ static ssize_t vh_app_send(struct cf_target *t, int h, const void *buf, size_t l
 static ssize_t vh_app_recv(struct cf_target *t, int h, void *buf, size_t len, int timeout_ms,
 			   bool *eor)
 {
-	int64_t deadline = now_ms() + timeout_ms;
-	int fd = app_fd(t, h), r;
+	int fd = app_fd(t, h);
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
@@ -582,19 +515,9 @@ static ssize_t vh_app_recv(struct cf_target *t, int h, void *buf, size_t len, in
 		return fd;
 	if (eor)
 		*eor = false;
-	for (;;) {
-		m.msg_flags = 0;
-		n = recvmsg(fd, &m, MSG_DONTWAIT);
-		if (n >= 0)
-			break;
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			return -errno;
-		r = wait_fd(fd, POLLIN, deadline);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return -ETIMEDOUT;
-	}
+	n = cf_recvmsg_within(fd, &m, cf_now_ms() + timeout_ms);
+	if (n < 0)
+		return n;
 	/* Linux returns one whole seqpacket message per call; MSG_EOR says the message
 	 * ended a record (VIRTIO_VSOCK_SEQ_EOR). */
 	if (eor && (m.msg_flags & MSG_EOR))
@@ -699,7 +622,7 @@ static int vh_transport_reset(struct cf_target *t)
 			return -errno;
 		base[q] = (uint16_t)st.num;
 	}
-	close_fd(&v->fd);
+	cf_close_fd(&v->fd);
 	r = dev_bringup(v, cid, err, sizeof(err));
 	if (r < 0) {
 		snprintf(t->why, sizeof(t->why), "new device: %s", err);

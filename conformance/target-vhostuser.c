@@ -47,6 +47,7 @@
 #include <vsk/proto.h>
 #include <vsk/vhostuser.h>
 
+#include "fdwait.h"
 #include "target.h"
 
 #define VU_NQ       2          /* the backend's queues: rx and tx */
@@ -86,44 +87,6 @@ struct vu {
 static struct vu *vu_of(struct cf_target *t)
 {
 	return t->priv;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int left_ms(int64_t deadline)
-{
-	int64_t l = deadline - now_ms();
-
-	return l < 0 ? 0 : (int)l;
-}
-
-static void close_fd(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
-
-/* poll one fd for events until deadline; revents, 0 on timeout, -errno. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	struct pollfd p = { .fd = fd, .events = events };
-	int n;
-
-	for (;;) {
-		n = poll(&p, 1, left_ms(deadline));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		return n ? p.revents : 0;
-	}
 }
 
 /* ---- the argument ---- */
@@ -209,23 +172,16 @@ static int vu_send(struct vu *v, uint32_t req, uint32_t flags, const void *paylo
 static int read_full(int fd, uint8_t *p, size_t n, int64_t deadline)
 {
 	while (n) {
-		ssize_t r = recv(fd, p, n, MSG_DONTWAIT);
-		int w;
+		struct iovec iov = { .iov_base = p, .iov_len = n };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t r = cf_recvmsg_within(fd, &m, deadline);
 
-		if (r > 0) {
-			p += r;
-			n -= (size_t)r;
-			continue;
-		}
+		if (r < 0)
+			return (int)r;
 		if (r == 0)
 			return -ECONNRESET;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		w = wait_fd(fd, POLLIN, deadline);
-		if (w < 0)
-			return w;
-		if (w == 0)
-			return -ETIMEDOUT;
+		p += r;
+		n -= (size_t)r;
 	}
 	return 0;
 }
@@ -235,7 +191,7 @@ static int read_full(int fd, uint8_t *p, size_t n, int64_t deadline)
 static int vu_reply(struct vu *v, uint32_t req, uint8_t *buf, size_t cap, struct vsk_vu_msg *m,
 		    char *err, size_t errlen)
 {
-	int64_t deadline = now_ms() + VU_REPLY_MS;
+	int64_t deadline = cf_now_ms() + VU_REPLY_MS;
 	uint32_t size = 0;
 	int r;
 
@@ -283,6 +239,27 @@ static int vu_get_u64(struct vu *v, uint32_t req, uint64_t *val, char *err, size
 	}
 	memcpy(val, buf + VSK_VU_HDR_LEN, 8);
 	*val = le64toh(*val);
+	return 0;
+}
+
+/* A GET request answered by a u64 (features, protocol features) that must have bit need
+ * (what names it in err). */
+static int vu_query(struct vu *v, uint32_t req, unsigned need, const char *what,
+		    uint64_t *val, char *err, size_t errlen)
+{
+	int r = vu_send(v, req, VSK_VU_FLAG_VERSION, NULL, 0, NULL, 0);
+
+	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", vsk_vu_req_name(req), strerror(-r));
+		return r;
+	}
+	if ((r = vu_get_u64(v, req, val, err, errlen)) < 0)
+		return r;
+	if (!(*val & (1ULL << need))) {
+		snprintf(err, errlen, "the backend does not offer %s (%s: %#" PRIx64 ")", what,
+			 vsk_vu_req_name(req), *val);
+		return -EPROTO;
+	}
 	return 0;
 }
 
@@ -364,7 +341,7 @@ static int vu_get_cid(struct vu *v, uint64_t *cid, char *err, size_t errlen)
 
 static void app_free(struct app *a)
 {
-	close_fd(&a->fd);
+	cf_close_fd(&a->fd);
 	if (a->kind == APP_LISTENER)
 		unlink(a->path);
 	a->kind = APP_FREE;
@@ -372,10 +349,10 @@ static void app_free(struct app *a)
 
 static void vu_free(struct vu *v)
 {
-	close_fd(&v->sock);
+	cf_close_fd(&v->sock);
 	for (unsigned q = 0; q < VU_NQ; q++) {
-		close_fd(&v->kick[q]);
-		close_fd(&v->call[q]);
+		cf_close_fd(&v->kick[q]);
+		cf_close_fd(&v->call[q]);
 	}
 	for (int h = 0; h < VU_MAX_APP; h++)
 		if (v->app[h].kind != APP_FREE)
@@ -405,25 +382,15 @@ static int bringup(struct cf_target *t, struct vu *v, char *err, size_t errlen)
 			 strerror(-r));
 		return r;
 	}
-	if ((r = vu_send(v, VSK_VU_GET_FEATURES, VSK_VU_FLAG_VERSION, NULL, 0, NULL, 0)) < 0 ||
-	    (r = vu_get_u64(v, VSK_VU_GET_FEATURES, &v->offered, err, errlen)) < 0)
+	/* Without PROTOCOL_FEATURES there is no GET_CONFIG, so no CID, and GET_CONFIG needs
+	 * protocol feature CONFIG (QEMU 7.2 refuses such a backend too:
+	 * reference/vhost-user-vsock.md, Feature bits). */
+	if ((r = vu_query(v, VSK_VU_GET_FEATURES, VSK_VU_F_PROTOCOL_FEATURES,
+			  "VHOST_USER_F_PROTOCOL_FEATURES (bit 30)", &v->offered, err,
+			  errlen)) < 0 ||
+	    (r = vu_query(v, VSK_VU_GET_PROTOCOL_FEATURES, VSK_VU_PROTO_F_CONFIG,
+			  "protocol feature CONFIG (bit 9)", &v->proto, err, errlen)) < 0)
 		return r;
-	/* Without PROTOCOL_FEATURES there is no GET_CONFIG, so no CID (QEMU 7.2 refuses
-	 * such a backend too: reference/vhost-user-vsock.md, Feature bits). */
-	if (!(v->offered & (1ULL << VSK_VU_F_PROTOCOL_FEATURES))) {
-		snprintf(err, errlen, "the backend does not offer VHOST_USER_F_PROTOCOL_FEATURES "
-			 "(bit 30; features %#" PRIx64 ")", v->offered);
-		return -EPROTO;
-	}
-	if ((r = vu_send(v, VSK_VU_GET_PROTOCOL_FEATURES, VSK_VU_FLAG_VERSION, NULL, 0, NULL,
-			 0)) < 0 ||
-	    (r = vu_get_u64(v, VSK_VU_GET_PROTOCOL_FEATURES, &v->proto, err, errlen)) < 0)
-		return r;
-	if (!(v->proto & (1ULL << VSK_VU_PROTO_F_CONFIG))) {
-		snprintf(err, errlen, "the backend does not offer protocol feature CONFIG "
-			 "(bit 9; protocol features %#" PRIx64 ")", v->proto);
-		return -EPROTO;
-	}
 	if ((r = vu_set_u64(v, VSK_VU_SET_PROTOCOL_FEATURES, v->proto & want_proto, NULL, 0, err,
 			    errlen)) < 0)
 		return r;
@@ -593,30 +560,8 @@ static int vu_kick(struct cf_target *t, unsigned q)
  * the driver asked for no interrupts). */
 static int vu_wait(struct cf_target *t, int timeout_ms)
 {
-	struct vu *v = vu_of(t);
-	struct pollfd p[VU_NQ];
-	int64_t deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
-	int n, got = 0;
-
-	for (unsigned q = 0; q < VU_NQ; q++) {
-		p[q].fd = v->call[q];
-		p[q].events = POLLIN;
-	}
-	for (;;) {
-		n = poll(p, VU_NQ, left_ms(deadline));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		break;
-	}
-	for (unsigned q = 0; q < VU_NQ; q++) {
-		uint64_t cnt;
-
-		if ((p[q].revents & POLLIN) && read(v->call[q], &cnt, sizeof(cnt)) > 0)
-			got = 1;
-	}
-	return got;
+	return cf_wait_eventfds(vu_of(t)->call, VU_NQ,
+				cf_now_ms() + (timeout_ms < 0 ? 0 : timeout_ms));
 }
 
 /* Stop as QEMU does (Phase C): disable the rings, then GET_VRING_BASE each, which the
@@ -653,6 +598,13 @@ static int no_uds(struct cf_target *t)
 {
 	snprintf(t->why, sizeof(t->why), "no uds=PATH in --target vhost-user: the backend's "
 		 "host side is not reachable");
+	return -ENOTSUP;
+}
+
+static int no_eor(struct cf_target *t)
+{
+	snprintf(t->why, sizeof(t->why), "hybrid vsock's SOCK_SEQPACKET UNIX sockets keep "
+		 "message boundaries but have no record ends (MSG_EOR)");
 	return -ENOTSUP;
 }
 
@@ -733,23 +685,13 @@ static int vu_app_listen(struct cf_target *t, uint32_t port, int type)
 static int vu_app_accept(struct cf_target *t, int lh, int timeout_ms)
 {
 	struct app *l = app_get(t, lh);
-	int64_t deadline = now_ms() + timeout_ms;
-	int fd, r;
+	int fd;
 
 	if (!l || l->kind != APP_LISTENER)
 		return -EBADF;
-	for (;;) {
-		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd >= 0)
-			break;
-		if (errno != EAGAIN && errno != EINTR)
-			return -errno;
-		r = wait_fd(l->fd, POLLIN, deadline);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return -ETIMEDOUT;
-	}
+	fd = cf_accept_within(l->fd, cf_now_ms() + timeout_ms);
+	if (fd < 0)
+		return fd;
 	return app_new(t, APP_CONN, fd, l->type);
 }
 
@@ -793,7 +735,7 @@ static int vu_app_connect(struct cf_target *t, uint64_t cid, uint32_t port, int 
 static int vu_app_connected(struct cf_target *t, int h, int timeout_ms)
 {
 	struct app *a = app_get(t, h);
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = cf_now_ms() + timeout_ms;
 
 	if (!a)
 		return -EBADF;
@@ -807,7 +749,7 @@ static int vu_app_connected(struct cf_target *t, int h, int timeout_ms)
 		int rc, w;
 
 		if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
-			w = wait_fd(a->fd, POLLIN, deadline);
+			w = cf_wait_fd(a->fd, POLLIN, deadline);
 			if (w < 0)
 				return w;
 			if (w == 0)
@@ -836,20 +778,27 @@ static int vu_app_connected(struct cf_target *t, int h, int timeout_ms)
 	return 0;
 }
 
-static ssize_t vu_app_send(struct cf_target *t, int h, const void *buf, size_t len, bool eor)
+/* A connection that can send and receive: 0, or why not (with record ends asked of a
+ * seqpacket socket: not applicable). */
+static int conn_ready(struct cf_target *t, const struct app *a, bool eor)
 {
-	struct app *a = app_get(t, h);
-	ssize_t n;
-
 	if (!a || a->kind == APP_LISTENER)
 		return -EBADF;
 	if (a->kind == APP_CONNECTING)
 		return -ENOTCONN;
-	if (eor && a->type == VSK_TYPE_SEQPACKET) {
-		snprintf(t->why, sizeof(t->why), "hybrid vsock's SOCK_SEQPACKET UNIX sockets keep "
-			 "message boundaries but have no record ends (MSG_EOR)");
-		return -ENOTSUP;
-	}
+	if (eor && a->type == VSK_TYPE_SEQPACKET)
+		return no_eor(t);
+	return 0;
+}
+
+static ssize_t vu_app_send(struct cf_target *t, int h, const void *buf, size_t len, bool eor)
+{
+	struct app *a = app_get(t, h);
+	int e = conn_ready(t, a, eor);
+	ssize_t n;
+
+	if (e < 0)
+		return e;
 	n = send(a->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
@@ -860,19 +809,13 @@ static ssize_t vu_app_recv(struct cf_target *t, int h, void *buf, size_t len, in
 			   bool *eor)
 {
 	struct app *a = app_get(t, h);
-	int64_t deadline = now_ms() + timeout_ms;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	int e = conn_ready(t, a, eor != NULL);
 	ssize_t n;
-	int r;
 
-	if (!a || a->kind == APP_LISTENER)
-		return -EBADF;
-	if (a->kind == APP_CONNECTING)
-		return -ENOTCONN;
-	if (eor && a->type == VSK_TYPE_SEQPACKET) {
-		snprintf(t->why, sizeof(t->why), "hybrid vsock's SOCK_SEQPACKET UNIX sockets keep "
-			 "message boundaries but have no record ends (MSG_EOR)");
-		return -ENOTSUP;
-	}
+	if (e < 0)
+		return e;
 	if (eor)
 		*eor = false;
 	/* the bytes that came with the OK line */
@@ -884,18 +827,7 @@ static ssize_t vu_app_recv(struct cf_target *t, int h, void *buf, size_t len, in
 		a->stash_off += (size_t)n;
 		return n;
 	}
-	for (;;) {
-		n = recv(a->fd, buf, len, MSG_DONTWAIT);
-		if (n >= 0)
-			return n;
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			return -errno;
-		r = wait_fd(a->fd, POLLIN, deadline);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return -ETIMEDOUT;
-	}
+	return cf_recvmsg_within(a->fd, &m, cf_now_ms() + timeout_ms);
 }
 
 static int vu_app_shutdown(struct cf_target *t, int h, int how)
