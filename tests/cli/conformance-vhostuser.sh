@@ -25,13 +25,8 @@ cleanup() {
 trap cleanup EXIT
 n=0 failed=0
 
-# ok STATUS DESC: one TAP line; returns STATUS so that `ok $? ... || diag` works.
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-	return "$1"
-}
-diag() { sed 's/^/#   /'; }
+# shellcheck source=../conformance-tap.bash
+. tests/conformance-tap.bash    # ok, diag, fails, rules_named
 
 # start_dev DIR [vsockdev options]: vsockdev --persist on DIR/vu and DIR/uds, waiting
 # (at most 10 s, a hang guard) for its socket.
@@ -58,14 +53,6 @@ verdicts() {
 	sed -n 's/^not ok [0-9]* - \([a-z0-9_]*\) .*/\1 fail/p
 		/; n\/a: /s/^ok [0-9]* - \([a-z0-9_]*\) .*/\1 n\/a/p
 		/; n\/a: /!s/^ok [0-9]* - \([a-z0-9_]*\) .*/\1 pass/p' "$1" | sort
-}
-# The failing case names of a TAP run, sorted, one line.
-fails() { sed -n 's/^not ok [0-9]* - \([a-z0-9_]*\) .*/\1/p' "$1" | sort | tr '\n' ' ' | sed 's/ $//'; }
-# True if every failing case of a TAP run has a "#   rule: NAME" line.
-rules_named() {
-	awk '/^(ok|not ok) / { if (inb && !r) bad = 1; inb = /^not ok/; r = 0; next }
-	     inb && /^#   rule: [a-z0-9_]+$/ { r = 1 }
-	     END { if (inb && !r) bad = 1; exit bad }' "$1"
 }
 
 # ---- the whole suite against vsockdev: every case, the recorded verdicts ----
