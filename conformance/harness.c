@@ -88,14 +88,6 @@ struct cf_harness {
 
 /* ---- small things ---- */
 
-int64_t cf_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int cf_left(const struct cf_harness *h)
 {
 	int64_t l = h->deadline - cf_now_ms();

@@ -24,6 +24,7 @@
 #include <vsk/decode.h>
 #include <vsk/vring.h>
 
+#include "fdwait.h"
 #include "target.h"
 
 /* ---- descriptor layouts ---- */
@@ -125,8 +126,7 @@ uint64_t cf_features(const struct cf_harness *h);
 bool cf_has_stream(const struct cf_harness *h);
 bool cf_has_seqpacket(const struct cf_harness *h);
 
-/* CLOCK_MONOTONIC in milliseconds. */
-int64_t cf_now_ms(void);
+/* cf_now_ms(): CLOCK_MONOTONIC in milliseconds (fdwait.h). */
 /* Milliseconds left until the case's deadline (0 when reached). */
 int cf_left(const struct cf_harness *h);
 /* How long to wait for an answer the device must send (answer_ms, capped at the
