@@ -1046,6 +1046,7 @@ struct cf_harness *cf_open(const struct cf_params *p, struct cf_result *r, int t
 		goto fail;
 	}
 	h->opened = true;
+	h->r->guest_cid = h->t.guest_cid;
 
 	/* Feature negotiation (Socket Device: Feature bits): the driver SHOULD accept
 	 * NO_IMPLIED_STREAM; without it, stream is implied. */

@@ -76,6 +76,8 @@ struct cf_result {
 	unsigned nviol, nviol_dropped;
 	struct cf_viol viol[CF_MAX_VIOL];
 	unsigned packets;        /* packets exchanged (both ways; each one in --capture) */
+	uint64_t guest_cid;      /* the driver's CID once the target opened (the backend's under
+				  * vhost-user), 0 before */
 	double seconds;          /* filled by the runner */
 };
 

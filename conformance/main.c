@@ -420,7 +420,14 @@ static void json_report(FILE *f, const struct opts *o, const struct entry *const
 	else
 		fputs("null", f);
 	if (o->target) {
-		fprintf(f, ",\"guest_cid\":%" PRIu64 ",\"layout\":", o->cid);
+		uint64_t cid = o->cid;   /* the CID the cases used: the backend's under vhost-user */
+
+		for (size_t i = 0; i < n; i++)
+			if (res[i].guest_cid) {
+				cid = res[i].guest_cid;
+				break;
+			}
+		fprintf(f, ",\"guest_cid\":%" PRIu64 ",\"layout\":", cid);
 		json_str(f, cf_layout_str(&o->layout, lay, sizeof(lay)));
 	} else {
 		fputs(",\"guest_cid\":null,\"layout\":null", f);   /* no virtqueues */

@@ -77,8 +77,9 @@ d = json.load(open(sys.argv[1]))
 ev = [e for c in d["cases"] if c["name"] == "request_listener" for e in c["evidence"]]
 tx = [e for e in ev if e.startswith("tx ")]
 assert tx and all(e.startswith("tx 42:") for e in tx), tx[:3]
+assert d["guest_cid"] == 42, d["guest_cid"]
 ' "$T/all.json" 2>&1 | diag
-[ "${PIPESTATUS[0]}" = 0 ]; ok $? "request_listener's packets are from vsockdev's guest CID (42, from GET_CONFIG)"
+[ "${PIPESTATUS[0]}" = 0 ]; ok $? "request_listener's packets are from vsockdev's guest CID (42, from GET_CONFIG), and the JSON report's guest_cid says 42"
 kill -0 "$pid" 2>/dev/null; ok $? "vsockdev --persist served every case and is still up"
 stop_dev
 
