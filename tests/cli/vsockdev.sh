@@ -452,6 +452,14 @@ for c in json.load(open(sys.argv[1]))["cases"]:
 	ok $? "$k: no host listener on port 6099: the guest's connect is refused (RST)"
 	diag <"$W/out/g5.err" 2>/dev/null
 
+	[ "$(cat "$W/out/g10.rc" 2>/dev/null)" = 3 ] && grep -q "timed out" "$W/out/g10.err" &&
+		[ "$(grep -c 'tx: packet to CID 9, not the host: dropped' "$W/dev.err")" = 1 ]
+	ok $? "$k: vsockcat --to-host 9 goes through vsockdev (dropped there: timed out)"
+	{ cat "$W/out/g10.rc" "$W/out/g10.err"; grep 'CID 9' "$W/dev.err"; } 2>&1 | diag
+	[ "$(cat "$W/out/g9.rc" 2>/dev/null)" = 1 ] && ! grep -q 'timed out' "$W/out/g9.err"
+	ok $? "$k: without --to-host the connect to CID 9 takes vhost_vsock and fails at once"
+	{ cat "$W/out/g9.rc" "$W/out/g9.err"; } 2>&1 | diag
+
 	wait_pid "$dpid" 30
 	ok $? "$k: vsockdev exits 0 when QEMU leaves"
 	grep -q '^vsockdev: check: 0 findings$' "$W/dev.err"

@@ -22,6 +22,8 @@
 #   g6.txt               the answers to three seqpacket messages sent to host port 6003
 #   g7.err               vsockcat's error for seqpacket to 6001 (a stream listener)
 #   g8.txt               host port 6004's echo after the driver was unloaded and loaded
+#   g9.err, g9.rc        vsockcat -w 2 9 6005 with vhost_vsock loaded (the h2g transport)
+#   g10.err, g10.rc      the same with --to-host (through vsockdev, which drops it)
 #   done                 the guest is finished
 . "$(dirname "$0")/lib.sh"
 
@@ -113,5 +115,15 @@ ok $? "modprobe vmw_vsock_virtio_transport again"
 printf 'after reload\n' | timeout 60 vsockcat 2 6004 >/out/g8.txt 2>"$T/g8.err"
 ok $? "guest to host port 6004 after the driver reload"
 diag "$T/g8.err"
+# --to-host (VMADDR_FLAG_TO_HOST): with vhost_vsock loaded the guest has a host-to-guest
+# transport too, which a connect to CID 9 takes by default (no guest 9 there: it fails at
+# once, vsockdev never sees it); with --to-host the REQUEST goes through the device
+# instead, and vsockdev drops it (only the host is behind it), so the connect times out.
+modprobe vhost_vsock
+ok $? "modprobe vhost_vsock (a host-to-guest transport beside vsockdev's)"
+timeout 30 vsockcat -w 2 9 6005 </dev/null >/dev/null 2>/out/g9.err
+echo $? >/out/g9.rc
+timeout 30 vsockcat -w 2 --to-host 9 6005 </dev/null >/dev/null 2>/out/g10.err
+echo $? >/out/g10.rc
 touch /out/done
 finish
