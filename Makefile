@@ -62,6 +62,8 @@ $(LIBVSK): $(LIB_OBJ)
 define TOOL_template
 $(1)_OBJ := $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard $(1)/*.c))
 $(B)/obj/$(1)/%.o: EXTRA_CFLAGS := $$($(1)_CFLAGS)
+# a tool's objects depend on its own headers
+$$($(1)_OBJ): $$(wildcard $(1)/*.h)
 $(B)/$(1): $$($(1)_OBJ) $(LIBVSK)
 	$$(CC) $$(ALL_CFLAGS) -o $$@ $$($(1)_OBJ) $(LIBVSK) $$($(1)_LIBS)
 endef

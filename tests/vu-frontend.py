@@ -10,7 +10,10 @@ MODE: basic (default: packets both ways, then a loop in rx and a bad head in tx)
       rule:NAME (one ring rule broken on tx, e.g. rule:desc_addr),
       random:N (N rounds of random bytes in both rings, each restarted and stopped),
       violate (RW after the guest's own SHUTDOWN SEND),
-      vurandom:N (N vhost-user requests with random contents).
+      vurandom:N (N vhost-user requests with random contents),
+      relay (vsockdev --relay UDS_PATH: the relay's client and the driver, packets both
+      ways byte for byte, rx_wait, rx_short, bad frames, clients replaced, reset at stop,
+      then an avail entry beyond the tx queue).
 With VU_LISTEN=1 in the environment it listens on the socket instead (QEMU's server=on),
 for vsockdev --connect.
 Prints one line per check, "ok - ..." or "not ok - ...", and exits 0 if all passed.
@@ -173,13 +176,21 @@ def rx_post(i):
     publish(0, i)
 
 
-def rx():
+def raw_rx():
+    """The bytes of the next used rx buffer (which is posted again), or None."""
     e = used(0)
     if e is None:
         return None
     head, length = e
     b = bytes(mem[at(RXBUF + BUFLEN * head):at(RXBUF + BUFLEN * head) + length])
     rx_post(head)
+    return b
+
+
+def rx():
+    b = raw_rx()
+    if b is None:
+        return None
     f = struct.unpack_from("<QQIIIHHIII", b)
     return {"src_cid": f[0], "dst_cid": f[1], "src_port": f[2], "dst_port": f[3],
             "len": f[4], "type": f[5], "op": f[6], "flags": f[7], "data": b[44:]}
@@ -414,6 +425,92 @@ def vu_random(n):
           f"{n} random requests: vsockdev still answers GET_FEATURES")
 
 
+def relay():
+    """vsockdev --relay UDS: we are its client (the device side) and the driver."""
+    def client():
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(uds)
+        c.settimeout(5)
+        return c
+
+    def frame(c):
+        """(kind, body) of the next frame, or None at EOF or after 5 s."""
+        try:
+            h = b""
+            while len(h) < 8:
+                b = c.recv(8 - len(h))
+                if not b:
+                    return None
+                h += b
+            kind, res, n = struct.unpack("<HHI", h)
+            body = b""
+            while len(body) < n:
+                b = c.recv(n - len(body))
+                if not b:
+                    return None
+                body += b
+            return kind, body
+        except socket.timeout:
+            return None
+
+    def pkt(body, kind=1, res=0):
+        return struct.pack("<HHI", kind, res, len(body)) + body
+
+    c1 = client()
+    # the device's packets go out as the client wrote them: here from CID 9, not 2, with a
+    # len that does not match (the relay judges nothing; the suite does)
+    resp = struct.pack("<QQIIIHHIII", 9, cid, 5000, 1000, 77, 1, 2, 0, 65536, 3) + b"ping"
+    c1.sendall(pkt(resp))
+    f = frame(c1)
+    check(f == (2, b""), f"no rx buffer posted: the client hears rx_wait ({f})")
+    for i in range(NUM - 1):
+        rx_post(i)
+    check(raw_rx() == resp, "its packet lands in the rx buffer byte for byte once one is posted")
+    req = hdr(1000, 5000, 1)
+    check(tx(req) is not None, "tx: REQUEST taken and given back")
+    check(frame(c1) == (1, req), "the driver's REQUEST reaches the client byte for byte")
+    rw = hdr(1000, 5000, 5, 5, dst_cid=77) + b"hello"
+    tx(rw, head=1)
+    check(frame(c1) == (1, rw), "an RW to CID 77 reaches the client as it is, payload too")
+    big = hdr(5000, 1000, 5, 5000, dst_cid=cid) + bytes(range(256)) * 20
+    big = big[:44 + 5000]
+    c1.sendall(pkt(big))
+    got = raw_rx()
+    check(got == big[:BUFLEN], f"a packet longer than the rx buffer is cut to its {BUFLEN} bytes"
+          f" ({None if got is None else len(got)})")
+    f = frame(c1)
+    check(f == (3, struct.pack("<II", BUFLEN, len(big))),
+          f"the client hears rx_short {BUFLEN} {len(big)} ({f})")
+    # a new client replaces the old one
+    c2 = client()
+    try:
+        gone = c1.recv(1) == b""
+    except (socket.timeout, ConnectionResetError):
+        gone = False
+    check(gone, "a second client: the first one's socket is closed")
+    c2.sendall(pkt(resp))
+    check(raw_rx() == resp, "the second client's packet reaches the driver")
+    # a frame only the device sends, then one with a non-zero reserved field: dropped
+    c2.sendall(pkt(b"", kind=2))
+    check(frame(c2) is None, "a client sending rx_wait is dropped")
+    c3 = client()
+    c3.sendall(pkt(resp, res=1))
+    check(frame(c3) is None, "a client sending a non-zero reserved field is dropped")
+    c4 = client()
+    c4.sendall(pkt(resp))
+    check(raw_rx() == resp, "the next client is served")
+    # the driver stops the device: the client hears reset
+    check(stop_queues(), "GET_VRING_BASE on both queues answered")
+    f = frame(c4)
+    check(f == (4, b""), f"the device stopped: the client hears reset ({f})")
+    start_queues()
+    tx(req, head=2)
+    check(frame(c4) == (1, req), "restarted: the driver's packets reach the client again")
+    # a ring rule: an avail entry beyond the queue (the shell reads the log)
+    publish(1, 200)
+    select.select([], [], [], 0.5)
+
+
 mode = sys.argv[4] if len(sys.argv) > 4 else "basic"
 if mode == "basic":
     basic()
@@ -425,6 +522,8 @@ elif mode == "violate":
     violate()
 elif mode.startswith("vurandom:"):
     vu_random(int(mode[9:]))
+elif mode == "relay":
+    relay()
 
 send(11, struct.pack("<II", 1, 0))
 b = struct.unpack("<II", reply(11))

@@ -18,7 +18,9 @@
  *     When both directions are done we send SHUTDOWN(RCV|SEND) and wait for the guest's
  *     RST (VD_CLOSE_MS, then our RST); the guest's own full SHUTDOWN is answered by RST.
  *     Packets for unknown connections get RST, RST never does.  Packets not from the
- *     guest's CID or not to the host's are dropped. */
+ *     guest's CID or not to the host's are dropped.
+ * With --relay (relay.c) there is no connection layer: tx packets go to the relay's client
+ * as they are, and its packets fill rx buffers as they are. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +207,8 @@ void vd_dev_reset_all(struct vd *vd)
 	while (vd->nconn)
 		vd_conn_free(vd, vd->conn[vd->nconn - 1]);
 	vd->ctrl_len = vd->ctrl_head = 0;
+	if (vd->relay)
+		vd_relay_reset(vd);
 }
 
 int vd_dev_next_timer(struct vd *vd)
@@ -437,11 +441,25 @@ static uint8_t pkt_buf[VSK_MAX_PKT_BUF_SIZE];
 /* One chain from tx: the header, decoded by lib/decode.c after framing it as Linux's
  * vsockmon tap would (so capture, check and device read the same fields), the payload,
  * then the packet's effect.  A chain too short for its header or its len is dropped. */
-static void tx_chain(struct vd *vd, const struct vd_vq *v, const struct vsk_vq_chain *ch)
+/* The 44 header bytes of a packet as lib/decode.c reads them, framed as Linux's vsockmon
+ * tap would (so capture, check and device read the same fields). */
+static void hdr_decode(const uint8_t raw[VSK_VIRTIO_HDR_LEN], struct vsk_virtio_hdr *h)
 {
 	uint8_t frame[VSK_FRAME_HDR_LEN] = {0};
-	struct vsk_vq_chain one;
 	struct vsk_pkt pkt;
+
+	memcpy(frame + VSK_MON_HDR_LEN, raw, VSK_VIRTIO_HDR_LEN);
+	frame[VSK_MON_OFF_TRANSPORT] = VSK_TRANSPORT_VIRTIO;
+	frame[VSK_MON_OFF_LEN] = VSK_VIRTIO_HDR_LEN;
+	vsk_decode(frame, sizeof(frame), sizeof(frame), &pkt);
+	*h = pkt.hdr;
+}
+
+static void tx_chain(struct vd *vd, const struct vd_vq *v, const struct vsk_vq_chain *ch)
+{
+	uint8_t raw[VSK_VIRTIO_HDR_LEN];
+	struct vsk_virtio_hdr h;
+	struct vsk_vq_chain one;
 	size_t plen;
 
 	if (vd_mut(vd, TX_ONE_BUFFER) && ch->nseg > 1 && !ch->seg[0].write) {
@@ -453,26 +471,26 @@ static void tx_chain(struct vd *vd, const struct vd_vq *v, const struct vsk_vq_c
 		ch = &one;
 	}
 
-	if (vsk_vq_dev_read(&v->q, ch, 0, frame + VSK_MON_HDR_LEN, VSK_VIRTIO_HDR_LEN) !=
-	    VSK_VIRTIO_HDR_LEN) {
+	if (vsk_vq_dev_read(&v->q, ch, 0, raw, VSK_VIRTIO_HDR_LEN) != VSK_VIRTIO_HDR_LEN) {
 		vd_log(vd, 1, "tx: chain of %llu readable bytes: no header; dropped",
 		       (unsigned long long)ch->rlen);
 		vd->dropped++;
 		return;
 	}
-	frame[VSK_MON_OFF_TRANSPORT] = VSK_TRANSPORT_VIRTIO;
-	frame[VSK_MON_OFF_LEN] = VSK_VIRTIO_HDR_LEN;
-	vsk_decode(frame, sizeof(frame), sizeof(frame), &pkt);
-	if (pkt.hdr.len > VSK_MAX_PKT_BUF_SIZE || pkt.hdr.len > ch->rlen - VSK_VIRTIO_HDR_LEN) {
+	hdr_decode(raw, &h);
+	if (h.len > VSK_MAX_PKT_BUF_SIZE || h.len > ch->rlen - VSK_VIRTIO_HDR_LEN) {
 		vd_log(vd, 0, "tx: packet len %u beyond its %llu-byte chain or 64 KiB; dropped",
-		       pkt.hdr.len, (unsigned long long)ch->rlen);
+		       h.len, (unsigned long long)ch->rlen);
 		vd->dropped++;
 		return;
 	}
-	plen = vsk_vq_dev_read(&v->q, ch, VSK_VIRTIO_HDR_LEN, pkt_buf, pkt.hdr.len);
+	plen = vsk_vq_dev_read(&v->q, ch, VSK_VIRTIO_HDR_LEN, pkt_buf, h.len);
 	vd->tx_pkts++;
-	vd_capture_packet(vd, &pkt.hdr, pkt_buf, plen);
-	guest_packet(vd, &pkt.hdr, pkt_buf, plen);
+	vd_capture_packet(vd, &h, pkt_buf, plen);
+	if (vd->relay)
+		vd_relay_from_guest(vd, raw, pkt_buf, plen);
+	else
+		guest_packet(vd, &h, pkt_buf, plen);
 }
 
 /* Takes every packet the guest made available on tx (while replies have room). */
@@ -483,7 +501,7 @@ static bool tx_process(struct vd *vd)
 	bool progress = false;
 	int rc;
 
-	while (ready(v) && vd->ctrl_len < VD_CTRLQ) {
+	while (ready(v) && vd->ctrl_len < VD_CTRLQ && (!vd->relay || vd_relay_tx_room(vd))) {
 		if ((rc = vsk_vq_dev_pop(&v->q, &ch)) < 0) {
 			ring_broken(vd, VSK_VQ_TX);
 			break;
@@ -501,6 +519,28 @@ static bool tx_process(struct vd *vd)
 	return progress;
 }
 
+/* --relay: the client's packet rp (header and payload) into the rx buffer ch as it is,
+ * cut to the buffer if it is longer (the client hears of it). */
+static void relay_rx(struct vd *vd, struct vd_vq *v, const struct vsk_vq_chain *ch,
+		     const uint8_t *rp, size_t rlen)
+{
+	struct vsk_virtio_hdr h;
+	size_t n = rlen < ch->wlen ? rlen : (size_t)ch->wlen;
+
+	if (vsk_vq_dev_write(&v->q, ch, 0, rp, n) != n)
+		vd_log(vd, 0, "rx: short write into a %llu-byte buffer",
+		       (unsigned long long)ch->wlen);
+	if (vsk_vq_dev_push(&v->q, ch->head, (uint32_t)n) < 0) {
+		ring_broken(vd, VSK_VQ_RX);
+		return;
+	}
+	v->need_call = true;
+	vd->rx_pkts++;
+	hdr_decode(rp, &h);
+	vd_capture_packet(vd, &h, rp + VSK_VIRTIO_HDR_LEN, n - VSK_VIRTIO_HDR_LEN);
+	vd_relay_placed(vd, ch->wlen, n);
+}
+
 /* Fills rx buffers with what is due: replies without a connection, then connections'
  * control packets and data, round robin. */
 static bool rx_fill(struct vd *vd)
@@ -512,12 +552,17 @@ static bool rx_fill(struct vd *vd)
 
 	while (ready(v)) {
 		struct vd_conn *c = NULL;
+		const uint8_t *rp = NULL;
+		size_t rlen = 0;
 		struct vsk_virtio_hdr h;
 		uint8_t raw[VSK_VIRTIO_HDR_LEN];
 		const uint8_t *payload = NULL;
 		size_t plen = 0;
 
-		if (!vd->ctrl_len) {
+		if (vd->relay) {
+			if (!(rp = vd_relay_next(vd, &rlen)))
+				break;
+		} else if (!vd->ctrl_len) {
 			for (unsigned i = 0; i < vd->nconn && !c; i++) {
 				unsigned k = (vd->rr + i) % vd->nconn;
 
@@ -529,8 +574,11 @@ static bool rx_fill(struct vd *vd)
 			if (!c)
 				break;
 		}
-		if (!vsk_vq_dev_pending(&v->q))
+		if (!vsk_vq_dev_pending(&v->q)) {
+			if (vd->relay)
+				vd_relay_starved(vd);
 			break;
+		}
 		if ((rc = vsk_vq_dev_pop(&v->q, &ch)) < 0) {
 			ring_broken(vd, VSK_VQ_RX);
 			break;
@@ -551,6 +599,10 @@ static bool rx_fill(struct vd *vd)
 				break;
 			}
 			v->need_call = true;
+			continue;
+		}
+		if (vd->relay) {
+			relay_rx(vd, v, &ch, rp, rlen);
 			continue;
 		}
 		if (!c) {

@@ -22,7 +22,7 @@
 
 static const char usage_text[] =
 	"usage: vsockdev [-hv] [--capture file] [--check] [--connect] [--list-mutations]\n"
-	"\t[--mutate names] [--persist] --cid cid --socket path --uds path\n";
+	"\t[--mutate names] [--persist] --cid cid --socket path (--uds path | --relay path)\n";
 
 static void __attribute__((noreturn)) usage(int status)
 {
@@ -64,7 +64,7 @@ uint64_t vd_now_ms(void)
 }
 
 enum { O_SOCKET = 256, O_CID, O_UDS, O_CAPTURE, O_CHECK, O_CONNECT, O_PERSIST, O_MUTATE,
-       O_LISTMUT };
+       O_LISTMUT, O_RELAY };
 
 static void parse_opts(struct vd *vd, int argc, char **argv)
 {
@@ -78,6 +78,7 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 		{ "persist", no_argument,       NULL, O_PERSIST },
 		{ "mutate",  required_argument, NULL, O_MUTATE },
 		{ "list-mutations", no_argument, NULL, O_LISTMUT },
+		{ "relay",   required_argument, NULL, O_RELAY },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -96,6 +97,7 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 		case O_CHECK: vd->check = true; break;
 		case O_CONNECT: vd->connect = true; break;
 		case O_PERSIST: vd->persist = true; break;
+		case O_RELAY: vd->relay_path = optarg; break;
 		case O_LISTMUT: vd_mutate_list(stdout); exit(0);
 		case O_MUTATE:
 			if (vd_mutate_parse(vd, optarg, e, sizeof(e)) < 0)
@@ -117,8 +119,12 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 		usage_err("missing --socket");
 	if (!cid)
 		usage_err("missing --cid");
-	if (!vd->uds_path)
-		usage_err("missing --uds");
+	if (!vd->uds_path && !vd->relay_path)
+		usage_err("missing --uds (or --relay)");
+	if (vd->uds_path && vd->relay_path)
+		usage_err("--relay replaces the connection layer --uds serves: not both");
+	if (vd->relay_path && vd->mutations)
+		usage_err("--mutate changes the connection layer --relay replaces: not both");
 	if (vd->persist && vd->connect)
 		usage_err("--persist waits for the next front end: not with --connect");
 	/* Socket Device: guest_cid; 0-2 are reserved, and the upper 32 bits must be zero
@@ -128,7 +134,11 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 		usage_err("%s", vsk_number_error(e, sizeof(e), rc, "--cid", cid, 3, 0xfffffffeu));
 	if (strlen(vd->sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		usage_err("--socket '%s': path too long for a UNIX socket", vd->sock_path);
-	if (strlen(vd->uds_path) + 11 >= sizeof(((struct sockaddr_un *)0)->sun_path))
+	if (vd->relay_path &&
+	    strlen(vd->relay_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		usage_err("--relay '%s': path too long for a UNIX socket", vd->relay_path);
+	if (vd->uds_path &&
+	    strlen(vd->uds_path) + 11 >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		usage_err("--uds '%s': path too long for a UNIX socket and its _PORT names",
 			  vd->uds_path);
 }
@@ -186,7 +196,7 @@ static int connect_vhost_user(struct vd *vd)
 }
 
 /* One poll slot per fd; conns[] says which connection a slot belongs to. */
-enum { S_SIG, S_VU, S_UDS, S_KICK0, S_KICK1, S_FIXED };
+enum { S_SIG, S_VU, S_UDS, S_KICK0, S_KICK1, S_RELAY, S_RELAYC, S_FIXED };
 
 static int loop(struct vd *vd, int sfd)
 {
@@ -205,6 +215,9 @@ static int loop(struct vd *vd, int sfd)
 		for (unsigned q = 0; q < 2; q++)
 			pfd[S_KICK0 + q] = (struct pollfd){
 				.fd = vd->vq[q].started ? vd->vq[q].kick : -1, .events = POLLIN };
+		pfd[S_RELAY] = (struct pollfd){ .fd = vd_relay_listen_fd(vd), .events = POLLIN };
+		pfd[S_RELAYC] = (struct pollfd){ .fd = vd_relay_events(vd) ? vd_relay_fd(vd) : -1,
+						 .events = vd_relay_events(vd) };
 		for (unsigned i = 0; i < vd->nconn; i++) {
 			short ev = vd_conn_events(vd->conn[i]);
 
@@ -246,6 +259,10 @@ static int loop(struct vd *vd, int sfd)
 		}
 		if (pfd[S_UDS].revents)
 			vd_hybrid_accept(vd);
+		if (pfd[S_RELAYC].revents && pfd[S_RELAYC].fd == vd_relay_fd(vd))
+			vd_relay_io(vd, pfd[S_RELAYC].revents);
+		if (pfd[S_RELAY].revents)
+			vd_relay_accept(vd);
 		for (unsigned q = 0; q < 2; q++)
 			if (pfd[S_KICK0 + q].revents && pfd[S_KICK0 + q].fd == vd->vq[q].kick)
 				vd_dev_kick(vd, q);
@@ -290,11 +307,13 @@ int main(int argc, char **argv)
 		vd_log(&vd, 0, "signalfd: %s", strerror(errno));
 		return 1;
 	}
-	if (vd_capture_open(&vd) < 0 || vd_hybrid_listen(&vd) < 0 ||
+	if (vd_capture_open(&vd) < 0 ||
+	    (vd.relay_path ? vd_relay_listen(&vd) : vd_hybrid_listen(&vd)) < 0 ||
 	    (vd.connect ? connect_vhost_user(&vd) : listen_vhost_user(&vd)) < 0)
 		return 1;
-	vd_log(&vd, 1, "guest CID %llu; vhost-user socket %s; host programs at %s",
-	       (unsigned long long)vd.cid, vd.sock_path, vd.uds_path);
+	vd_log(&vd, 1, "guest CID %llu; vhost-user socket %s; %s %s", (unsigned long long)vd.cid,
+	       vd.sock_path, vd.relay_path ? "packets relayed at" : "host programs at",
+	       vd.relay_path ? vd.relay_path : vd.uds_path);
 
 	status = loop(&vd, sfd);
 
@@ -304,8 +323,11 @@ int main(int argc, char **argv)
 		close(vd.listen_fd);
 		unlink(vd.sock_path);
 	}
-	close(vd.uds_fd);
-	unlink(vd.uds_path);
+	vd_relay_close(&vd);
+	if (vd.uds_fd >= 0) {
+		close(vd.uds_fd);
+		unlink(vd.uds_path);
+	}
 	vd_log(&vd, 1, "%llu packets from the guest, %llu to it, %llu dropped",
 	       (unsigned long long)vd.tx_pkts, (unsigned long long)vd.rx_pkts,
 	       (unsigned long long)vd.dropped);

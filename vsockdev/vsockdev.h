@@ -9,6 +9,7 @@
  *   hybrid.c     the host side: UDSPATH listener, CONNECT/OK, UDSPATH_<port> dialling
  *   capture.c    --capture (LINKTYPE_VSOCK pcap through libpcap) and --check (lib/flow)
  *   mutate.c     --mutate: the rule-breaking switches of conformance/mutations.def
+ *   relay.c      --relay: the connection layer replaced by a raw packet relay to a client
  *
  * Reference: ../shared/reference/vhost-user-vsock.md (what QEMU 7.2 sends and expects). */
 #ifndef VSOCKDEV_H
@@ -23,6 +24,7 @@
 #include "vsk/hybrid.h"
 #include "vsk/vhostuser.h"
 #include "vsk/proto.h"
+#include "vsk/relay.h"
 #include "vsk/vring.h"
 
 #define EXIT_USAGE 2
@@ -70,6 +72,7 @@ struct vd_vq {
 };
 
 struct vd_capture;
+struct vd_relay;
 
 #define VD_BUF_ALLOC (1024u * 1024)   /* our buf_alloc: guest-to-host bytes we hold */
 #define VD_H2G_BUF   (64u * 1024)    /* host-to-guest bytes read ahead of the guest;
@@ -134,6 +137,7 @@ struct vd_ctrl {
 struct vd {
 	/* options */
 	const char *sock_path, *uds_path, *capture_path;
+	const char *relay_path;          /* --relay: no connection layer, packets to a client */
 	uint64_t cid;
 	bool check;
 	bool connect;                    /* --connect: QEMU listens (server=on), we connect */
@@ -158,6 +162,7 @@ struct vd {
 	uint32_t next_port;
 
 	struct vd_capture *cap;
+	struct vd_relay *relay;          /* --relay, else NULL */
 	uint64_t tx_pkts, rx_pkts, dropped, violations;
 };
 
@@ -219,6 +224,31 @@ int vd_mutate_parse(struct vd *vd, const char *list, char *err, size_t errlen);
 void vd_mutate_list(FILE *f);
 /* Mutation ID switched on? */
 #define vd_mut(vd, ID) (((vd)->mutations >> VD_MUT_##ID) & 1)
+
+/* ---- relay.c (--relay) ---- */
+int vd_relay_listen(struct vd *vd);
+int vd_relay_listen_fd(const struct vd *vd);
+/* A client connected at relay_path: it replaces the one before. */
+void vd_relay_accept(struct vd *vd);
+/* The client's socket (-1: none) and the poll events it wants (0: leave it out). */
+int vd_relay_fd(const struct vd *vd);
+short vd_relay_events(const struct vd *vd);
+void vd_relay_io(struct vd *vd, short revents);
+/* Room for more guest packets to the client (else tx waits). */
+bool vd_relay_tx_room(const struct vd *vd);
+/* One packet the guest put on tx: its 44 header bytes as on the ring, its payload. */
+void vd_relay_from_guest(struct vd *vd, const uint8_t *hdr, const uint8_t *payload,
+			 size_t plen);
+/* The client's next packet for rx (header and payload, len bytes), or NULL. */
+const uint8_t *vd_relay_next(const struct vd *vd, size_t *len);
+/* It went into an rx buffer of wlen writable bytes, written of its bytes (rx_short if
+ * cut). */
+void vd_relay_placed(struct vd *vd, uint64_t wlen, size_t written);
+/* A packet waits and the rx queue has no buffer (rx_wait, once per stall). */
+void vd_relay_starved(struct vd *vd);
+/* The device stopped: waiting packets dropped, reset to the client. */
+void vd_relay_reset(struct vd *vd);
+void vd_relay_close(struct vd *vd);
 
 /* ---- capture.c ---- */
 int vd_capture_open(struct vd *vd);

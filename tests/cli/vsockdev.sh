@@ -3,7 +3,8 @@
 # bad arguments exit 2 with one line; the man page SYNOPSIS is usage(); SIGTERM is a clean
 # exit; tests/vu-frontend.py as QEMU and driver (handshake, packets, each ring rule
 # broken, 300 rounds of random rings: rules logged, queues stopped, no crash; the capture
-# read by vsockdump and by tshark with the vsockkit plugin).  Then, for each kernel (6.1,
+# read by vsockdump and by tshark with the vsockkit plugin); --relay with the front end as
+# the relay's client.  Then, for each kernel (6.1,
 # 6.12), end to end under QEMU: vsockdev serves the test VM's vhost-user-vsock-pci device
 # (tests/vm/run with VSK_VM_MEMFD=1 and VSK_VM_QEMU_ARGS), the guest half is
 # tests/vm/vsockdev-guest.sh, and the host side is build/vsockcat --uds: 16 MiB each way
@@ -84,6 +85,11 @@ expect_usage "option --cid needs an argument" "--cid without argument" -- --cid
 expect_usage "unexpected argument 'extra'" "an operand" -- --socket "$T/s" --cid 3 --uds "$T/u" extra
 long=$(printf 'x%.0s' {1..120})
 expect_usage "path too long" "--socket too long" -- --socket "/tmp/$long" --cid 3 --uds "$T/u"
+expect_usage "--relay replaces the connection layer --uds serves: not both" "--relay with --uds" -- \
+	--socket "$T/s" --cid 3 --uds "$T/u" --relay "$T/r"
+expect_usage "--mutate changes the connection layer --relay replaces: not both" "--relay with --mutate" -- \
+	--socket "$T/s" --cid 3 --relay "$T/r" --mutate no_eof
+expect_usage "--relay '/tmp/x+': path too long" "--relay too long" -- --socket "$T/s" --cid 3 --relay "/tmp/$long"
 
 "$D" -h >"$T/usage" 2>&1
 ok $? "-h exits 0"
@@ -142,22 +148,28 @@ kill -TERM "$p"
 wait_pid "$p" 10
 ok $? "still a clean exit after host programs came and went"
 
+# fe_tap NAME STATUS FILE: tests/vu-frontend.py's "ok - " lines in FILE as TAP, then
+# whether it finished (its exit STATUS)
+fe_tap() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok 0 "$1: ${line#ok - }" ;;
+		"not ok - "*) ok 1 "$1: ${line#not ok - }" ;;
+		esac
+	done <"$3"
+	[ "$2" = 0 ] && grep -q '^ok' "$3"
+	ok $? "$1: finished (status $2)"
+	diag <"$3"
+}
+
 # ---- tests/vu-frontend.py plays QEMU and the guest driver, rule-breaking rings included ----
 "$D" --socket "$T/s2" --cid 7 --uds "$T/u2" --check -v --capture "$T/fe.pcap" 2>"$T/fe.err" &
 p=$!
 pids+=("$p")
 wait_for 5 test -S "$T/s2"
 timeout 60 python3 tests/vu-frontend.py "$T/s2" "$T/u2" 7 >"$T/fe.out" 2>&1
-rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok - "*) ok 0 "front end: ${line#ok - }" ;;
-	"not ok - "*) ok 1 "front end: ${line#not ok - }" ;;
-	esac
-done <"$T/fe.out"
-[ "$rc" = 0 ] && grep -q '^ok' "$T/fe.out"
-ok $? "front end: finished (status $rc)"
-diag <"$T/fe.out"
+fe_tap "front end" $? "$T/fe.out"
 grep -q 'rx queue: the driver broke ring rule chain_loop .*queue stopped' "$T/fe.err"
 ok $? "a descriptor loop in rx: rule chain_loop logged, queue stopped"
 grep -q 'tx queue: the driver broke ring rule head_range .*head 200 >= num 8; queue stopped' "$T/fe.err"
@@ -258,6 +270,30 @@ grep -o 'ring rule [a-z_]*' "$T/rand.err" | sort -u | wc -l >"$T/nrules"
 [ "$(cat "$T/nrules")" -ge 5 ]
 ok $? "random rings broke $(cat "$T/nrules") different ring rules, each logged"
 kill "$p" 2>/dev/null
+
+# --relay: no connection layer; tests/vu-frontend.py is the driver and the relay's client
+# (the device side): packets byte for byte both ways, rx_wait, rx_short, bad frames,
+# clients replaced, reset at GET_VRING_BASE; ring rules still enforced; the capture has
+# both ways.
+rm -f "$T/s3"
+"$D" --socket "$T/s3" --cid 7 --relay "$T/r3" --capture "$T/relay.pcap" -v 2>"$T/relay.err" &
+p=$!
+wait_for 5 test -S "$T/r3"
+timeout 60 python3 tests/vu-frontend.py "$T/s3" "$T/r3" 7 relay >"$T/relay.out" 2>&1
+fe_tap relay $? "$T/relay.out"
+grep -q 'tx queue: the driver broke ring rule head_range .*head 200 >= num 8; queue stopped' "$T/relay.err"
+ok $? "relay: an avail entry beyond the tx queue: rule head_range logged, queue stopped"
+wait_pid "$p" 10
+ok $? "relay: the front end closed the socket: vsockdev exits 0"
+diag <"$T/relay.err"
+[ ! -e "$T/r3" ]
+ok $? "relay: its socket is removed at exit"
+"$B/vsockdump" -r "$T/relay.pcap" >"$T/relay.txt" 2>&1
+[ "$(grep -c ' > 2:5000 stream REQUEST' "$T/relay.txt")" = 2 ] &&
+	[ "$(grep -c '9:5000 > 7:1000 stream RESPONSE' "$T/relay.txt")" = 3 ] &&
+	grep -q '7:1000 > 77:5000 stream RW, len 5$' "$T/relay.txt"
+ok $? "relay: --capture holds the packets both ways as relayed"
+diag <"$T/relay.txt"
 
 # ---- end to end under QEMU ----
 # run_kernel K [again]: one VM boot with vsockdev as the vsock device; status 75 (and no
