@@ -23,40 +23,7 @@ cd "$(dirname "$0")/../.." || exit 1
 B=${VSK_BUILD:-$PWD/build}
 D=$B/vsockdev V=$B/vsockcat
 T=$(mktemp -d /tmp/vsockdev-test.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${VSK_KEEP:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-n=0 failed=0 last=0
-ok() { n=$((n + 1)); last=$1; if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
-# diag: stdin as TAP comments, only after a failed test
-diag() { if [ "$last" = 0 ]; then cat >/dev/null; else sed 's/^/#   /'; fi; }
-wait_for() {
-	local s=$1 i
-	shift
-	for ((i = 0; i < s * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# wait_pid PID SECONDS: its status, or 124 after killing it
-wait_pid() {
-	local pid=$1 s=$2 i
-	for ((i = 0; i < s * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		return 124
-	fi
-	wait "$pid"
-}
+. tests/vsockdev-tap.bash
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
 
 # ---- options ----
@@ -148,28 +115,13 @@ kill -TERM "$p"
 wait_pid "$p" 10
 ok $? "still a clean exit after host programs came and went"
 
-# fe_tap NAME STATUS FILE: tests/vu-frontend.py's "ok - " lines in FILE as TAP, then
-# whether it finished (its exit STATUS)
-fe_tap() {
-	local line
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) ok 0 "$1: ${line#ok - }" ;;
-		"not ok - "*) ok 1 "$1: ${line#not ok - }" ;;
-		esac
-	done <"$3"
-	[ "$2" = 0 ] && grep -q '^ok' "$3"
-	ok $? "$1: finished (status $2)"
-	diag <"$3"
-}
-
 # ---- tests/vu-frontend.py plays QEMU and the guest driver, rule-breaking rings included ----
 "$D" --socket "$T/s2" --cid 7 --uds "$T/u2" --check -v --capture "$T/fe.pcap" 2>"$T/fe.err" &
 p=$!
 pids+=("$p")
 wait_for 5 test -S "$T/s2"
 timeout 60 python3 tests/vu-frontend.py "$T/s2" "$T/u2" 7 >"$T/fe.out" 2>&1
-fe_tap "front end" $? "$T/fe.out"
+py_tap "front end" $? "$T/fe.out"
 grep -q 'rx queue: the driver broke ring rule chain_loop .*queue stopped' "$T/fe.err"
 ok $? "a descriptor loop in rx: rule chain_loop logged, queue stopped"
 grep -q 'tx queue: the driver broke ring rule head_range .*head 200 >= num 8; queue stopped' "$T/fe.err"
@@ -280,7 +232,7 @@ rm -f "$T/s3"
 p=$!
 wait_for 5 test -S "$T/r3"
 timeout 60 python3 tests/vu-frontend.py "$T/s3" "$T/r3" 7 relay >"$T/relay.out" 2>&1
-fe_tap relay $? "$T/relay.out"
+py_tap relay $? "$T/relay.out"
 grep -q 'tx queue: the driver broke ring rule head_range .*head 200 >= num 8; queue stopped' "$T/relay.err"
 ok $? "relay: an avail entry beyond the tx queue: rule head_range logged, queue stopped"
 wait_pid "$p" 10
@@ -369,9 +321,7 @@ E
 		wait "$vmpid"
 		if [ $? = 123 ] && [ -z "${2:-}" ]; then
 			echo "# $k: the guest kernel panicked while booting; starting over with a fresh vsockdev"
-			for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-			wait 2>/dev/null
-			pids=()
+			stop_pids
 			cp "$W/vm.err" "$T/$k-panic-vm.err" 2>/dev/null
 			rm -rf "$W"
 			return 75
@@ -510,13 +460,7 @@ for c in json.load(open(sys.argv[1]))["cases"]:
 	ok $? "$k: the capture holds 5001's 16 MiB each way"
 	diag <"$W/stats.out"
 	ps -o pid= -p "$dpid" >/dev/null 2>&1 && kill "$dpid" 2>/dev/null
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	pids=()
+	stop_pids
 }
 
-for k in ${VSK_KERNELS:-6.1 6.12}; do
-	run_kernel "$k" || run_kernel "$k" again
-done
-echo "1..$n"
-exit "$failed"
+each_kernel run_kernel

@@ -21,9 +21,11 @@ die() { echo "$prog: $*" >&2; exit 1; }
 # The modules the VM loads or may load, with their dependencies added from modules.dep:
 # vsock core and loopback, diag, the monitor device, vhost for later tests, the guest
 # driver (vmw_vsock_virtio_transport, for a vsock device such as vsockdev), and 9p over
-# virtio (virtio_pci is a module on 6.1, built in on 6.12).
+# virtio (virtio_pci is a module on 6.1, built in on 6.12), and virtio-serial
+# (virtio_console: the out-of-band line to tests/vm/vsock-agent.py).
 MODULES=(vsock vmw_vsock_virtio_transport_common vsock_loopback vsock_diag vsockmon
-	vhost vhost_iotlb vhost_vsock vmw_vsock_virtio_transport 9p 9pnet 9pnet_virtio virtio_pci)
+	vhost vhost_iotlb vhost_vsock vmw_vsock_virtio_transport 9p 9pnet 9pnet_virtio virtio_pci
+	virtio_console)
 
 [ $# = 1 ] || { echo "usage: $prog 6.1|6.12" >&2; exit 2; }
 series=$1

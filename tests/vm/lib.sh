@@ -5,7 +5,7 @@
 #   ok STATUS DESCRIPTION      one TAP line; STATUS 0 is a pass
 #   diag FILE...               the files as TAP comments ("#   ...")
 #   finish                     the plan line; exits 1 if any test failed
-#   wait_for SECONDS CMD...    runs CMD every 0.1 s until it succeeds; 1 on timeout
+#   wait_for SECONDS CMD...    (tests/wait.bash) runs CMD every 0.1 s until it succeeds; 1 on timeout
 #   wait_pid PID SECONDS       waits for a child; its status, or 124 (then it is killed)
 #   cap_start NAME [EXPR...]   vsockdump -i vsockmon0 -w $T/NAME.pcap --print [EXPR],
 #                              text in $T/NAME.txt, stderr in $T/NAME.err; waits until
@@ -45,29 +45,8 @@ finish() {
 	exit "$failed"
 }
 
-wait_for() {
-	local s=$1 i
-	shift
-	for ((i = 0; i < s * 10; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-wait_pid() {
-	local pid=$1 s=$2 i
-	for ((i = 0; i < s * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		return 124
-	fi
-	wait "$pid"
-}
+# shellcheck source=../wait.bash
+. "$(dirname "${BASH_SOURCE[0]}")/../wait.bash"
 
 # A burst from the loopback transport under TCG outruns a reader that shares the two
 # vCPUs with the senders; a 32 MiB ring (-B) holds a whole test's traffic, so a drop

@@ -22,7 +22,7 @@ B=${VSK_BUILD:-$root/build}
 TOOLS=(bash tcpdump ip ss socat ncat kmod python3 tmux)
 # Python modules the guest scripts may import (tests/golden/tcpdump-agree.py and the VM
 # tests' own helpers); only these and what they pull in are copied.
-PY_MODULES=json,re,datetime,_strptime,struct,hashlib,os,sys,subprocess,argparse,time,collections,binascii,zlib,signal,select,errno,io,math
+PY_MODULES=json,re,datetime,_strptime,struct,hashlib,os,sys,subprocess,argparse,time,collections,binascii,zlib,signal,select,errno,io,math,socket,fcntl
 BUSYBOX=/bin/busybox
 
 [ -x "$BUSYBOX" ] || die "$BUSYBOX missing (Debian package busybox-static)"

@@ -1,0 +1,50 @@
+# shellcheck shell=bash
+# tests/vsockdev-tap.bash - helpers of the tests that run vsockdev on the build machine
+# (tests/cli/vsockdev.sh, tests/cli/vsockdev-relay.sh), sourced: they count in the caller's
+# n, failed and last, and kill the caller's pids and remove its T at exit (VSK_KEEP=1
+# keeps T).  Not a test itself (tests/run runs tests/cli/*.sh).
+# shellcheck disable=SC2034  # n, failed, last and pids are the caller's
+n=0 failed=0 last=0
+pids=()
+cleanup() {
+	stop_pids
+	[ -n "${VSK_KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+ok() { n=$((n + 1)); last=$1; if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
+# diag: stdin as TAP comments, only after a failed test
+diag() { if [ "$last" = 0 ]; then cat >/dev/null; else sed 's/^/#   /'; fi; }
+# shellcheck source=wait.bash
+. "$(dirname "${BASH_SOURCE[0]}")/wait.bash"
+# stop_pids: kills the caller's background pids and waits for them
+stop_pids() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	pids=()
+}
+# py_tap NAME STATUS FILE: the "ok - " and "not ok - " lines a Python helper
+# (tests/vu-frontend.py, tests/relay-peer.py) wrote to FILE as TAP, then whether it
+# finished (its exit STATUS)
+py_tap() {
+	local line
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) ok 0 "$1: ${line#ok - }" ;;
+		"not ok - "*) ok 1 "$1: ${line#not ok - }" ;;
+		esac
+	done <"$3"
+	[ "$2" = 0 ] && grep -q '^ok' "$3"
+	ok $? "$1: finished (status $2)"
+	diag <"$3"
+}
+# each_kernel FUNC: FUNC KERNEL for each of VSK_KERNELS (default "6.1 6.12"), and once
+# more as FUNC KERNEL again when it returns 75 (it asks to start over: a guest kernel
+# panicked while booting); then the TAP plan; exits 1 if any test failed
+each_kernel() {
+	local k
+	for k in ${VSK_KERNELS:-6.1 6.12}; do
+		"$1" "$k" || [ $? != 75 ] || "$1" "$k" again
+	done
+	echo "1..$n"
+	exit "$failed"
+}
