@@ -58,6 +58,7 @@ struct cf_harness {
 	struct cf_result *r;
 	int64_t deadline;        /* CLOCK_MONOTONIC ms */
 	bool opened, started, timed_out;
+	bool pktlevel;           /* the target moves packets (ops->xmit): no virtqueues */
 
 	uint8_t *mem;
 	struct vsk_mem_flat flat;
@@ -548,7 +549,7 @@ void cf_pkt_str(const struct cf_pkt *p, char *buf, size_t len)
 
 static int kick(struct cf_harness *h, unsigned q)
 {
-	int e = h->t.ops->kick(&h->t, q);
+	int e = h->pktlevel ? 0 : h->t.ops->kick(&h->t, q);
 
 	if (e < 0)
 		cf_app_err(h, e, "kick");
@@ -668,6 +669,47 @@ static void conn_rx(struct cf_conn *c, const struct cf_pkt *p)
 	}
 }
 
+/* The target's packets (packet level): as reap_rx, without rings. */
+static void reap_pkts(struct cf_harness *h, int *got)
+{
+	static uint8_t buf[VSK_MON_HDR_LEN + HDR + 65536 + 64];
+	ssize_t len;
+
+	while ((len = h->t.ops->recv(&h->t, buf + VSK_MON_HDR_LEN, HDR + 65536)) > 0) {
+		struct vsk_virtio_hdr hd;
+		struct timeval ts;
+		size_t n = (size_t)len, flen;
+		struct cf_pkt *p;
+
+		gettimeofday(&ts, NULL);
+		flen = make_frame(buf, sizeof(buf), buf + VSK_MON_HDR_LEN, n, &hd);
+		flow_feed(h, buf, flen, &ts, false);
+		p = trace_add(h, &hd, buf + VSK_FRAME_HDR_LEN, n > HDR ? n - HDR : 0, false);
+		if (p) {
+			p->used_len = (uint32_t)n;
+			if (n < HDR || n != HDR + hd.len) {
+				p->bad = true;
+				cf_fail(h, "pkt_len", "a packet of %zu bytes whose header says 44 + "
+					"%u (Socket Device: Device Operation)", n, hd.len);
+			} else if (hd.dst_cid != h->t.guest_cid) {
+				cf_fail(h, "rx_dst_cid", "packet to CID %" PRIu64 ", not ours %"
+					PRIu64 " (Socket Device: Addressing)", hd.dst_cid,
+					h->t.guest_cid);
+			}
+		}
+		if (p && !p->bad) {
+			struct cf_conn *c = conn_of(h, &hd);
+
+			if (c)
+				conn_rx(c, p);
+		}
+		(*got)++;
+	}
+	if (len < 0)
+		cf_fail(h, "app", "receive from the target: %s", h->t.why[0] ? h->t.why :
+			strerror((int)-len));
+}
+
 static void reap_rx(struct cf_harness *h, int *got)
 {
 	/* A nested reap (conn_rx may send, sending may pump) reuses buf: nothing below
@@ -677,6 +719,10 @@ static void reap_rx(struct cf_harness *h, int *got)
 	uint32_t len;
 	int e;
 
+	if (h->pktlevel) {
+		reap_pkts(h, got);
+		return;
+	}
 	while ((e = vsk_vq_drv_get(&h->vq[VSK_VQ_RX], &tok, &len)) == 1) {
 		unsigned i = (unsigned)(uintptr_t)tok - 1;
 		struct slot *s = &h->rx[i];
@@ -734,6 +780,8 @@ static void reap_tx(struct cf_harness *h)
 	uint32_t len;
 	int e;
 
+	if (h->pktlevel)
+		return;
 	while ((e = vsk_vq_drv_get(&h->vq[VSK_VQ_TX], &tok, &len)) == 1)
 		h->tx[(uintptr_t)tok - 1].busy = false;
 	if (e == VSK_E_RING)
@@ -746,6 +794,8 @@ static void reap_event(struct cf_harness *h, int *got)
 	uint32_t len;
 	int e;
 
+	if (h->pktlevel)
+		return;
 	while ((e = vsk_vq_drv_get(&h->vq[VSK_VQ_EVENT], &tok, &len)) == 1) {
 		unsigned i = (unsigned)(uintptr_t)tok - 1;
 		const uint8_t *b = host(h, h->ev[i].seg[0].addr);
@@ -873,6 +923,37 @@ const struct cf_pkt *cf_expect_op(struct cf_harness *h, int64_t its_port, int64_
 	return cf_expect(h, cf_match_pred, &m, timeout_ms);
 }
 
+/* cf_send_raw at the packet level: the bytes to the target, then as for a ring. */
+static int send_pkt(struct cf_harness *h, const struct vsk_virtio_hdr *hdr, const void *payload,
+		    size_t plen)
+{
+	uint8_t *buf = malloc(VSK_FRAME_HDR_LEN + plen);
+	struct timeval ts;
+	size_t flen;
+	int e;
+
+	if (!buf) {
+		cf_fail(h, "harness", "out of memory");
+		return -ENOMEM;
+	}
+	vsk_encode_virtio(buf + VSK_MON_HDR_LEN, hdr);
+	if (plen)
+		memcpy(buf + VSK_FRAME_HDR_LEN, payload, plen);
+	e = h->t.ops->xmit(&h->t, buf + VSK_MON_HDR_LEN, HDR + plen);
+	if (e < 0) {
+		free(buf);
+		cf_app_err(h, e, "send to the target");
+		return -EIO;
+	}
+	gettimeofday(&ts, NULL);
+	flen = make_frame(buf, VSK_FRAME_HDR_LEN + plen, buf + VSK_MON_HDR_LEN, HDR + plen,
+			  &(struct vsk_virtio_hdr){0});
+	flow_feed(h, buf, flen, &ts, true);
+	trace_add(h, hdr, payload, plen, true);
+	free(buf);
+	return 0;
+}
+
 int cf_send_raw(struct cf_harness *h, const struct vsk_virtio_hdr *hdr0, const void *payload,
 		size_t plen)
 {
@@ -892,6 +973,8 @@ int cf_send_raw(struct cf_harness *h, const struct vsk_virtio_hdr *hdr0, const v
 	if (plen > 65536)
 		plen = 65536;
 	hdr.len = (uint32_t)plen;
+	if (h->pktlevel)
+		return send_pkt(h, &hdr, payload, plen);
 	for (;;) {
 		for (i = 0; i < TX_SLOTS && h->tx[i].busy; i++)
 			;
@@ -988,10 +1071,45 @@ static int slots(struct cf_harness *h, struct slot *s, unsigned n, uint64_t byte
 	return 0;
 }
 
+/* The target's open(): its failure is the case's verdict (-ENOTSUP: not applicable). */
+static int open_target(struct cf_harness *h, const struct cf_params *p, void *mem, uint64_t gpa,
+		       uint64_t size)
+{
+	char err[256] = "";
+	int e = h->t.ops->open(&h->t, p->target_arg, mem, gpa, size, err, sizeof(err));
+
+	if (e == -ENOTSUP)
+		cf_na(h, "target %s: %s", p->ops->name, err[0] ? err : h->t.why);
+	else if (e < 0)
+		cf_fail(h, "target", "target %s: %s", p->ops->name, err[0] ? err : strerror(-e));
+	return e;
+}
+
+/* cf_open for a packet-level target: the implementation owns the virtqueues and their
+ * layouts (a case that needs its own layout is not applicable), we only move packets. */
+static struct cf_harness *open_pktlevel(struct cf_harness *h, const struct cf_params *p)
+{
+	h->pktlevel = true;
+	if (p->rx.kind != CF_LAYOUT_ONE || p->rx.indirect || p->tx.kind != CF_LAYOUT_ONE ||
+	    p->tx.indirect || h->p.rx_buf != 4096) {
+		cf_na(h, "target %s: the guest driver lays out its own virtqueues and sizes its "
+		      "rx buffers; the suite cannot choose them", p->ops->name);
+		goto fail;
+	}
+	if (open_target(h, p, NULL, 0, 0) < 0)
+		goto fail;
+	h->opened = h->started = true;
+	/* the guest kernels offer both; the driver's acked features stay in QEMU */
+	h->stream = h->seqpacket = true;
+	return h;
+fail:
+	cf_close(h);
+	return NULL;
+}
+
 struct cf_harness *cf_open(const struct cf_params *p, struct cf_result *r, int timeout_ms)
 {
 	struct cf_harness *h = calloc(1, sizeof(*h));
-	char err[256] = "";
 	uint64_t offered, want;
 	int e;
 
@@ -1018,6 +1136,11 @@ struct cf_harness *cf_open(const struct cf_params *p, struct cf_result *r, int t
 	if (h->p.answer_ms <= 0)
 		h->p.answer_ms = 2000;
 	h->rx_total = HDR + h->p.rx_buf;
+	/* The flow rules' close timeout a little above Linux's 8 s: a kernel that sends its
+	 * RST at its own 8 s timer is not flagged by a hair. */
+	h->flow = vsk_flow_new(&(struct vsk_flow_opts){.close_timeout = 10});
+	if (p->ops->xmit)
+		return open_pktlevel(h, p);
 
 	h->t.mem_fd = memfd_create("vsock-conformance-guest", MFD_CLOEXEC);
 	if (h->t.mem_fd < 0 || ftruncate(h->t.mem_fd, CF_MEM) < 0) {
@@ -1032,19 +1155,9 @@ struct cf_harness *cf_open(const struct cf_params *p, struct cf_result *r, int t
 	}
 	vsk_mem_flat_init(&h->flat, h->mem, CF_GPA, CF_MEM);
 	h->brk = CF_GPA;
-	/* The flow rules' close timeout a little above Linux's 8 s: a kernel that sends its
-	 * RST at its own 8 s timer is not flagged by a hair. */
-	h->flow = vsk_flow_new(&(struct vsk_flow_opts){.close_timeout = 10});
 
-	e = h->t.ops->open(&h->t, p->target_arg, h->mem, CF_GPA, CF_MEM, err, sizeof(err));
-	if (e < 0) {
-		if (e == -ENOTSUP)
-			cf_na(h, "target %s: %s", p->ops->name, err[0] ? err : h->t.why);
-		else
-			cf_fail(h, "target", "target %s: %s", p->ops->name,
-				err[0] ? err : strerror(-e));
+	if (open_target(h, p, h->mem, CF_GPA, CF_MEM) < 0)
 		goto fail;
-	}
 	h->opened = true;
 	h->r->guest_cid = h->t.guest_cid;
 
@@ -1253,6 +1366,10 @@ int cf_conn_write(struct cf_conn *c, const void *data, size_t len, size_t max, b
 
 	if (max == 0 || max > 65536)
 		max = 65536;
+	/* the device side (packet level) fits each packet in one of the driver's rx
+	 * buffers */
+	if (c->h->pktlevel && c->h->t.max_payload && max > c->h->t.max_payload)
+		max = c->h->t.max_payload;
 	do {
 		size_t n = len - off < max ? len - off : max;
 		bool last = off + n == len;

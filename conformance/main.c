@@ -41,7 +41,7 @@ static const char usage_text[] =
 	"usage: vsock-conformance [-hlv] [--capture file] [--cid cid] [--json file]\n"
 	"\t[--layout layout] [--list-mutations] [--only cases] [--skip cases]\n"
 	"\t[--target model[=mutation,...]|vhost|hybrid=path[,port=p][,hostport=h]|"
-	"vhost-user=socket[,uds=path]]\n"
+	"vhost-user=socket[,uds=path]|guest=relay=path,agent=path]\n"
 	"\t[--timeout ms]\n";
 
 static void __attribute__((noreturn)) usage(int status)
@@ -51,7 +51,7 @@ static void __attribute__((noreturn)) usage(int status)
 }
 
 static const struct cf_target_ops *const targets[] = {&cf_target_model, &cf_target_vhost,
-						      &cf_target_vhostuser};
+						      &cf_target_vhostuser, &cf_target_guest};
 
 struct opts {
 	const struct cf_target_ops *target;   /* NULL for hybrid */
@@ -245,8 +245,8 @@ static void parse(int argc, char **argv, struct opts *o)
 		if (n == 6 && !strncmp(target, "hybrid", 6))
 			parse_hybrid(o);
 		else if (!o->target)
-			errx(EXIT_USAGE, "--target '%s': not model, vhost, hybrid=PATH or "
-			     "vhost-user=SOCKET", target);
+			errx(EXIT_USAGE, "--target '%s': not model, vhost, hybrid=PATH, "
+			     "vhost-user=SOCKET or guest=relay=PATH,agent=PATH", target);
 		if (o->target == &cf_target_model && o->target_arg)
 			check_model_arg(o->target_arg);
 		if (o->target && o->target->check) {

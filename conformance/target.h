@@ -12,7 +12,8 @@
  * Targets: target-model.c (the reference device model in this process, with mutations) and
  * target-vhost.c (Linux vhost-vsock through /dev/vhost-vsock, ordinary AF_VSOCK sockets in
  * the same kernel as the application), target-vhostuser.c (a vhost-user backend, its
- * hybrid vsock UNIX sockets as the application).
+ * hybrid vsock UNIX sockets as the application), target-guest.c (roles flipped: a guest
+ * kernel's driver at the packet level, tests/vm/vsock-agent.py as the application).
  *
  * Conventions: functions return 0 (or a handle/count >= 0) on success and a negative errno
  * on failure (-ETIMEDOUT, -ECONNREFUSED, -ECONNRESET, -EPIPE, -EAGAIN, -ENOTSUP when the
@@ -87,6 +88,17 @@ struct cf_target_ops {
 
 	/* Make the device send VIRTIO_VSOCK_EVENT_TRANSPORT_RESET (-ENOTSUP if it cannot). */
 	int (*transport_reset)(struct cf_target *t);
+
+	/* Packet level (target-guest.c: the suite plays the DEVICE and the implementation is
+	 * a guest kernel's driver, reached through vsockdev --relay).  A target with xmit
+	 * has no virtqueues of ours: open() gets no memory (mem NULL), get_features ...
+	 * kick are not called, wait() waits for recv to have a packet.  open() sets
+	 * guest_cid to the suite's own CID (2) and host_cid to the implementation's.
+	 * xmit: one packet (header and payload) to the implementation: 0 or <0.
+	 * recv: the next packet from it into buf without blocking: its length, 0 if none,
+	 * <0 on error. */
+	int (*xmit)(struct cf_target *t, const uint8_t *pkt, size_t len);
+	ssize_t (*recv)(struct cf_target *t, uint8_t *buf, size_t cap);
 };
 
 struct cf_target {
@@ -95,6 +107,8 @@ struct cf_target {
 	uint64_t host_cid;       /* the CID the device's side answers to (VMADDR_CID_HOST, 2) */
 	int mem_fd;              /* a memfd holding the guest memory open() gets, mapped
 				  * MAP_SHARED from offset 0 (vhost-user passes it on) */
+	uint32_t max_payload;    /* packet level: the most payload one packet of ours may
+				  * carry (what the driver's rx buffers hold), 0: 64 KiB */
 	char why[160];           /* why the last -ENOTSUP: one line for "not applicable" */
 	void *priv;              /* the target's own state */
 };
@@ -102,5 +116,6 @@ struct cf_target {
 extern const struct cf_target_ops cf_target_model;
 extern const struct cf_target_ops cf_target_vhost;
 extern const struct cf_target_ops cf_target_vhostuser;
+extern const struct cf_target_ops cf_target_guest;
 
 #endif

@@ -3,7 +3,7 @@
 # (tests/cli/vsockdev.sh, tests/cli/vsockdev-relay.sh), sourced: they count in the caller's
 # n, failed and last, and kill the caller's pids and remove its T at exit (VSK_KEEP=1
 # keeps T).  Not a test itself (tests/run runs tests/cli/*.sh).
-# shellcheck disable=SC2034  # n, failed, last and pids are the caller's
+# shellcheck disable=SC2034  # n, failed, last, pids, dpid and vmpid are the caller's
 n=0 failed=0 last=0
 pids=()
 cleanup() {
@@ -47,4 +47,39 @@ each_kernel() {
 	done
 	echo "1..$n"
 	exit "$failed"
+}
+# relay_vm_start K W [VSOCKDEV_OPTION...]: vsockdev --relay W/relay.sock (--cid 42, its
+# log in W/dev.err, its pid in dpid) and the test VM on kernel K with it as the vsock
+# device and the virtio-serial port vskagent (chardev socket W/agent.sock), running
+# tests/vm/relay-guest.sh (the guest agent; its pid in vmpid); TAP for both coming up
+relay_vm_start() {
+	local k=$1 W=$2
+	shift 2
+	mkdir -p "$W/out"
+	"$B/vsockdev" --socket "$W/vu.sock" --cid 42 --relay "$W/relay.sock" -v "$@" \
+		2>"$W/dev.err" &
+	dpid=$!
+	pids+=("$dpid")
+	wait_for 10 test -S "$W/vu.sock" && wait_for 10 test -S "$W/relay.sock"
+	ok $? "$k: vsockdev --relay is up"
+	VSK_VM_MEMFD=1 VSK_VM_QEMU_ARGS="-chardev socket,id=vsk0,path=$W/vu.sock -device vhost-user-vsock-pci,chardev=vsk0 -device virtio-serial-pci -chardev socket,id=ag0,path=$W/agent.sock,server=on,wait=off -device virtserialport,chardev=ag0,name=vskagent" \
+		tests/vm/run -k "$k" -t 1500 -o "$W/out" tests/vm/relay-guest.sh \
+		>"$W/vm.out" 2>"$W/vm.err" &
+	vmpid=$!
+	pids+=("$vmpid")
+	wait_for 300 test -e "$W/out/ready"
+	ok $? "$k: the guest's agent runs"
+	tail -20 "$W/vm.err" | diag
+}
+# relay_vm_finish K W: tells the guest the host is done, waits for the VM; TAP for the
+# guest's own checks
+relay_vm_finish() {
+	local k=$1 W=$2 rc
+	touch "$W/out/host-done"
+	wait_pid "$vmpid" 300
+	rc=$?
+	grep -E '^(not )?ok' "$W/vm.out" >"$W/guest.tap"
+	[ "$rc" = 0 ] && ! grep -q '^not ok' "$W/guest.tap" && [ -e "$W/out/done" ]
+	ok $? "$k: the guest's $(grep -c '^ok' "$W/guest.tap") checks passed (VM status $rc)"
+	{ cat "$W/guest.tap"; tail -20 "$W/vm.err"; } | diag
 }

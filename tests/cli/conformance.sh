@@ -138,7 +138,7 @@ expect_usage "--cid '2': out of range" "--cid of the host" --cid 2
 expect_usage "--cid '4294967295': out of range" "--cid reserved -1" --cid 4294967295
 expect_usage "--layout 'spread:1'" "--layout spread:1" --layout spread:1
 expect_usage "--layout 'two'" "--layout unknown" --layout two
-expect_usage "--target 'qemu': not model, vhost, hybrid=PATH or vhost-user=SOCKET" \
+expect_usage "--target 'qemu': not model, vhost, hybrid=PATH, vhost-user=SOCKET or guest=relay=PATH,agent=PATH" \
 	"--target unknown" --target qemu
 expect_usage "model='nosuch': no such mutation" "--target model=unknown" --target model=nosuch
 expect_usage "--only 'nosuch': no such case" "--only unknown case" --only 1,nosuch

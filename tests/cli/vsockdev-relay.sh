@@ -14,37 +14,16 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 B=${VSK_BUILD:-$PWD/build}
-D=$B/vsockdev
 T=$(mktemp -d /tmp/vsockdev-relay.XXXXXX)
 . tests/vsockdev-tap.bash
 
 run_kernel() {
-	local k=$1 W=$T/$1 dpid vmpid rc
-	mkdir -p "$W/out"
-	"$D" --socket "$W/vu.sock" --cid 42 --relay "$W/relay.sock" --check \
-		--capture "$W/cap.pcap" -v 2>"$W/dev.err" &
-	dpid=$!
-	pids+=("$dpid")
-	wait_for 10 test -S "$W/vu.sock" && wait_for 10 test -S "$W/relay.sock"
-	ok $? "$k: vsockdev --relay is up"
-	VSK_VM_MEMFD=1 VSK_VM_QEMU_ARGS="-chardev socket,id=vsk0,path=$W/vu.sock -device vhost-user-vsock-pci,chardev=vsk0 -device virtio-serial-pci -chardev socket,id=ag0,path=$W/agent.sock,server=on,wait=off -device virtserialport,chardev=ag0,name=vskagent" \
-		tests/vm/run -k "$k" -t 500 -o "$W/out" tests/vm/relay-guest.sh \
-		>"$W/vm.out" 2>"$W/vm.err" &
-	vmpid=$!
-	pids+=("$vmpid")
-	wait_for 300 test -e "$W/out/ready"
-	ok $? "$k: the guest's agent runs"
-	tail -20 "$W/vm.err" | diag
+	local k=$1 W=$T/$1 rc
+	relay_vm_start "$k" "$W" --check --capture "$W/cap.pcap"
 	timeout 400 python3 tests/relay-peer.py "$W/relay.sock" "$W/agent.sock" >"$W/peer.out" 2>&1
 	rc=$?
-	touch "$W/out/host-done"
 	py_tap "$k" "$rc" "$W/peer.out"
-	wait_pid "$vmpid" 300
-	rc=$?
-	grep -E '^(not )?ok' "$W/vm.out" >"$W/guest.tap"
-	[ "$rc" = 0 ] && ! grep -q '^not ok' "$W/guest.tap" && [ -e "$W/out/done" ]
-	ok $? "$k: the guest's $(grep -c '^ok' "$W/guest.tap") checks passed (VM status $rc)"
-	{ cat "$W/guest.tap"; tail -20 "$W/vm.err"; } | diag
+	relay_vm_finish "$k" "$W"
 	wait_pid "$dpid" 30
 	ok $? "$k: vsockdev exits 0 when QEMU leaves"
 	grep -q '^vsockdev: check: 0 findings$' "$W/dev.err"

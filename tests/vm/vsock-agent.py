@@ -120,8 +120,9 @@ def cmd(words):
         return ""
     if op == "setbuf":
         s = get(a[0])
+        # Python passes an int to an AF_VSOCK socket as the u64 these options take
         for o in (SO_VM_SOCKETS_BUFFER_MAX_SIZE, SO_VM_SOCKETS_BUFFER_SIZE):
-            s.setsockopt(SOL_VSOCK, o, int(a[1]).to_bytes(8, "little"))
+            s.setsockopt(SOL_VSOCK, o, int(a[1]))
         return ""
     if op == "reset":
         for s in socks.values():
@@ -142,7 +143,7 @@ def answer(line):
         return f"err {errno.errorcode.get(e.err, 'EIO')} {e}"
     except OSError as e:
         return f"err {errno.errorcode.get(e.errno or errno.EIO, 'EIO')} {e.strerror}"
-    except (ValueError, IndexError, KeyError) as e:
+    except (ValueError, IndexError, KeyError, TypeError, OverflowError) as e:
         return f"err EINVAL bad arguments: {e}"
 
 
@@ -171,8 +172,10 @@ def main():
         buf += b
         while b"\n" in buf:
             line, buf = buf.split(b"\n", 1)
-            out = answer(line.decode("ascii", "replace")) + "\n"
-            os.write(fd, out.encode())
+            out = (answer(line.decode("ascii", "replace")) + "\n").encode()
+            # a virtio-serial port takes at most 32 KiB a write
+            while out:
+                out = out[os.write(fd, out):]
 
 
 if __name__ == "__main__":

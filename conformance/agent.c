@@ -1,0 +1,154 @@
+/* agent.c - the text of --target guest: its argument and the guest agent's answers
+ * (agent.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <vsk/number.h>
+
+#include "agent.h"
+
+/* The names the agent may answer (Python's errno.errorcode of Linux) that the targets'
+ * callers tell apart; any other is EIO. */
+static const struct { const char *name; int err; } errs[] = {
+	{"ETIMEDOUT", ETIMEDOUT}, {"ECONNREFUSED", ECONNREFUSED}, {"ECONNRESET", ECONNRESET},
+	{"EPIPE", EPIPE}, {"EAGAIN", EAGAIN}, {"EINVAL", EINVAL}, {"EBADF", EBADF},
+	{"ENOTCONN", ENOTCONN}, {"EADDRINUSE", EADDRINUSE}, {"EINPROGRESS", EINPROGRESS},
+	{"ENODEV", ENODEV}, {"EOPNOTSUPP", EOPNOTSUPP}, {"EMSGSIZE", EMSGSIZE},
+};
+
+static int hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+long cf_agent_parse(const uint8_t *p, size_t len, struct cf_agent_reply *r, uint8_t *data,
+		    size_t cap, char *why, size_t whylen)
+{
+	const uint8_t *nl = memchr(p, '\n', len < CF_AGENT_LINE_MAX ? len : CF_AGENT_LINE_MAX);
+	size_t n, i = 0;
+
+	if (!nl) {
+		if (len < CF_AGENT_LINE_MAX)
+			return 0;
+		snprintf(why, whylen, "agent: a line over %u bytes", CF_AGENT_LINE_MAX);
+		return -1;
+	}
+	n = (size_t)(nl - p);
+	memset(r, 0, sizeof(*r));
+	if (n >= 3 && !memcmp(p, "err", 3) && (n == 3 || p[3] == ' ')) {
+		size_t s = n > 3 ? 4 : 3, e = s, t = 0;
+
+		while (e < n && p[e] != ' ')
+			e++;
+		r->err = EIO;
+		for (size_t k = 0; k < sizeof(errs) / sizeof(errs[0]); k++)
+			if (strlen(errs[k].name) == e - s && !memcmp(errs[k].name, p + s, e - s))
+				r->err = errs[k].err;
+		for (i = e < n ? e + 1 : n; i < n && t + 1 < sizeof(r->text); i++)
+			r->text[t++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+		r->text[t] = 0;
+		return (long)n + 1;
+	}
+	if (n < 2 || memcmp(p, "ok", 2) || (n > 2 && p[2] != ' ')) {
+		snprintf(why, whylen, "agent: an answer that is neither ok nor err");
+		return -1;
+	}
+	r->ok = true;
+	i = 2;
+	while (i < n) {
+		size_t s = ++i, e;
+
+		while (i < n && p[i] != ' ')
+			i++;
+		e = i;
+		if (e == s || r->ntok == 3) {
+			snprintf(why, whylen, "agent: an empty token or more than three");
+			return -1;
+		}
+		if (r->ntok < 2) {
+			uint64_t v;
+
+			if (vsk_number_parse(p + s, e - s, 0, UINT64_MAX, 0, &v) == 0) {
+				r->num[r->ntok] = v;
+				r->isnum[r->ntok] = true;
+			}
+			if (r->ntok == 0) {
+				size_t w = e - s < sizeof(r->word) - 1 ? e - s : sizeof(r->word) - 1;
+
+				for (size_t k = 0; k < w; k++)
+					r->word[k] = p[s + k] >= 0x20 && p[s + k] < 0x7f ?
+						     (char)p[s + k] : '?';
+			}
+		} else if (!(e - s == 1 && p[s] == '-')) {
+			if ((e - s) % 2 || (e - s) / 2 > cap) {
+				snprintf(why, whylen, "agent: hex of %zu digits for %zu bytes",
+					 e - s, cap);
+				return -1;
+			}
+			for (size_t k = s; k < e; k += 2) {
+				int hi = hexval(p[k]), lo = hexval(p[k + 1]);
+
+				if (hi < 0 || lo < 0) {
+					snprintf(why, whylen, "agent: not lowercase hex");
+					return -1;
+				}
+				data[r->dlen++] = (uint8_t)(hi << 4 | lo);
+			}
+		}
+		r->ntok++;
+	}
+	return (long)n + 1;
+}
+
+int cf_guest_opts_parse(const uint8_t *p, size_t n, struct cf_guest_opts *o, char *err,
+			size_t errlen)
+{
+	static const char usage[] = "(guest=relay=PATH,agent=PATH)";
+	const uint8_t *end = p + n, *tok = p;
+
+	memset(o, 0, sizeof(*o));
+	while (tok <= end) {
+		const uint8_t *comma = memchr(tok, ',', (size_t)(end - tok));
+		size_t tlen = comma ? (size_t)(comma - tok) : (size_t)(end - tok);
+		char *dst = NULL;
+		size_t k = 0;
+
+		if (tlen > 6 && !memcmp(tok, "relay=", 6))
+			dst = o->relay, k = 6;
+		else if (tlen > 6 && !memcmp(tok, "agent=", 6))
+			dst = o->agent, k = 6;
+		if (!dst) {
+			snprintf(err, errlen, "'%.*s' is not relay=PATH or "
+				 "agent=PATH %s", (int)(tlen > 40 ? 40 : tlen), (const char *)tok,
+				 usage);
+			for (char *c = err; *c; c++)
+				if (*c < 0x20 || *c > 0x7e)
+					*c = '?';
+			return -1;
+		}
+		if (dst[0]) {
+			snprintf(err, errlen, "%.5s given twice", (const char *)tok);
+			return -1;
+		}
+		if (tlen - k >= sizeof(o->relay) || memchr(tok + k, 0, tlen - k)) {
+			snprintf(err, errlen, "the %.5s path is too long for a "
+				 "UNIX socket or holds a NUL", (const char *)tok);
+			return -1;
+		}
+		memcpy(dst, tok + k, tlen - k);
+		if (!comma)
+			break;
+		tok = comma + 1;
+	}
+	if (!o->relay[0] || !o->agent[0]) {
+		snprintf(err, errlen, "%s missing %s",
+			 o->relay[0] ? "agent=PATH" : "relay=PATH", usage);
+		return -1;
+	}
+	return 0;
+}
