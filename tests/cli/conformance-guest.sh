@@ -20,7 +20,7 @@ T=$(mktemp -d /tmp/conformance-guest.XXXXXX)
 
 run_kernel() {
 	local k=$1 W=$T/$1 rc
-	relay_vm_start "$k" "$W"
+	relay_vm_start "$k" "$W" || return
 	"$C" --list | awk '{print $2}' | sort >"$W/list"
 	timeout 1200 "$C" --target "guest=relay=$W/relay.sock,agent=$W/agent.sock" \
 		--timeout 60000 ${VSK_CONF_ONLY:+--only "$VSK_CONF_ONLY"} --capture "$W/run.pcap" \

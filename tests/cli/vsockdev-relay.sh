@@ -19,7 +19,7 @@ T=$(mktemp -d /tmp/vsockdev-relay.XXXXXX)
 
 run_kernel() {
 	local k=$1 W=$T/$1 rc
-	relay_vm_start "$k" "$W" --check --capture "$W/cap.pcap"
+	relay_vm_start "$k" "$W" --check --capture "$W/cap.pcap" || return
 	timeout 400 python3 tests/relay-peer.py "$W/relay.sock" "$W/agent.sock" >"$W/peer.out" 2>&1
 	rc=$?
 	py_tap "$k" "$rc" "$W/peer.out"
