@@ -49,6 +49,26 @@ each_kernel() {
 	echo "1..$n"
 	exit "$failed"
 }
+# vm_wait_ready K W: waits (300 s) until the guest wrote W/out/ready or the VM (vmpid)
+# ended.  Status 1 when its kernel panicked while booting (tests/vm/run with
+# VSK_VM_BOOT_RETRY=0 exited 123: an outside vsockdev cannot follow QEMU into a second
+# boot) and this is not each_kernel's second try: the caller's processes are stopped, W
+# removed, and the caller returns 75 to start over.  0 otherwise (ready or not).
+vm_wait_ready() {
+	local k=$1 W=$2
+	ready_or_gone() { [ -e "$W/out/ready" ] || ! kill -0 "$vmpid" 2>/dev/null; }
+	wait_for 300 ready_or_gone
+	if [ ! -e "$W/out/ready" ] && ! kill -0 "$vmpid" 2>/dev/null; then
+		wait "$vmpid"
+		if [ $? = 123 ] && [ -z "${vm_again:-}" ]; then
+			echo "# $k: the guest kernel panicked while booting; starting over with a fresh vsockdev"
+			stop_pids
+			rm -rf "$W"
+			return 1
+		fi
+	fi
+	return 0
+}
 # relay_vm_start K W [VSOCKDEV_OPTION...]: vsockdev --relay W/relay.sock (--cid 42, its
 # log in W/dev.err, its pid in dpid) and the test VM on kernel K with it as the vsock
 # device and the virtio-serial port vskagent (chardev socket W/agent.sock), running
@@ -71,17 +91,7 @@ relay_vm_start() {
 		>"$W/vm.out" 2>"$W/vm.err" &
 	vmpid=$!
 	pids+=("$vmpid")
-	ready_or_gone() { [ -e "$W/out/ready" ] || ! kill -0 "$vmpid" 2>/dev/null; }
-	wait_for 300 ready_or_gone
-	if [ ! -e "$W/out/ready" ] && ! kill -0 "$vmpid" 2>/dev/null; then
-		wait "$vmpid"
-		if [ $? = 123 ] && [ -z "${vm_again:-}" ]; then
-			echo "# $k: the guest kernel panicked while booting; starting over with a fresh vsockdev"
-			stop_pids
-			rm -rf "$W"
-			return 75
-		fi
-	fi
+	vm_wait_ready "$k" "$W" || return 75
 	[ -e "$W/out/ready" ]
 	ok $? "$k: the guest's agent runs"
 	tail -20 "$W/vm.err" | diag

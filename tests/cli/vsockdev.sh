@@ -312,21 +312,8 @@ E
 		wait_for 30 grep -q 'connected to the front end' "$W/dev.err"
 		ok $? "$k: vsockdev --connect reached QEMU's chardev server"
 	fi
-	ready() { [ -e "$W/out/ready" ] || ! kill -0 "$vmpid" 2>/dev/null; }
-	wait_for 300 ready
-	# a kernel panic before init (TCG, now and then): vsockdev cannot follow QEMU into a
-	# second boot, so tests/vm/run (VSK_VM_BOOT_RETRY=0) exits 123 and this run starts
-	# over, once, with a fresh vsockdev
-	if [ ! -e "$W/out/ready" ] && ! kill -0 "$vmpid" 2>/dev/null; then
-		wait "$vmpid"
-		if [ $? = 123 ] && [ -z "${2:-}" ]; then
-			echo "# $k: the guest kernel panicked while booting; starting over with a fresh vsockdev"
-			stop_pids
-			cp "$W/vm.err" "$T/$k-panic-vm.err" 2>/dev/null
-			rm -rf "$W"
-			return 75
-		fi
-	fi
+	# a kernel panic before init (TCG, now and then): start over once, fresh vsockdev
+	vm_wait_ready "$k" "$W" || return 75
 	[ -e "$W/out/ready" ]
 	ok $? "$k: the guest's listeners are up"
 
