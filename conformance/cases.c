@@ -513,7 +513,7 @@ static void c_credit_update_after_read(struct cf_harness *h)
 	static uint8_t buf[BUF];
 	uint32_t fwd0;
 	size_t n, got = 0;
-	int64_t fr;
+	int64_t fr, low;
 
 	cf_required(h, "after its application reads, it tells us the new fwd_cnt (CREDIT_UPDATE) "
 		    "when our view of its free space is low, so the transfer does not stall");
@@ -550,13 +550,16 @@ static void c_credit_update_after_read(struct cf_harness *h)
 	cf_settle(h);
 	if (c->rst_rcvd)
 		return (void)cf_fail(h, "data", "RST after its application read");
-	/* Low is below one full packet: it need not advertise every byte it read (Linux
-	 * and vsockdev wait until the space we see is low), only enough to go on. */
-	if (cf_conn_peer_free(c) < VSK_MAX_PKT_BUF_SIZE) {
+	/* Low is below one full packet (or half its buffer, if that is smaller): it need
+	 * not advertise every byte it read (Linux and vsockdev wait until the space we see
+	 * is low), only enough to go on. */
+	low = c->peer_buf_alloc / 2 < VSK_MAX_PKT_BUF_SIZE ? c->peer_buf_alloc / 2 :
+							       VSK_MAX_PKT_BUF_SIZE;
+	if (cf_conn_peer_free(c) < low) {
 		cf_fail(h, "no_credit_update", "its application read %zu bytes, but the last "
 			"fwd_cnt it sent is %u (%u consumed): our view of its free space stays "
-			"%" PRId64 " bytes, below one 64 KiB packet", n, c->peer_fwd_cnt,
-			c->peer_fwd_cnt - fwd0, cf_conn_peer_free(c));
+			"%" PRId64 " bytes, below %" PRId64, n, c->peer_fwd_cnt,
+			c->peer_fwd_cnt - fwd0, cf_conn_peer_free(c), low);
 		return;
 	}
 	cf_observe(h, "fwd_cnt %u advertised after its application read %zu bytes: our view "

@@ -1099,6 +1099,7 @@ static struct cf_harness *open_pktlevel(struct cf_harness *h, const struct cf_pa
 	if (open_target(h, p, NULL, 0, 0) < 0)
 		goto fail;
 	h->opened = h->started = true;
+	h->r->guest_cid = h->t.host_cid;   /* roles flipped: the guest's CID is the peer's */
 	/* the guest kernels offer both; the driver's acked features stay in QEMU */
 	h->stream = h->seqpacket = true;
 	return h;

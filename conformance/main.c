@@ -25,6 +25,7 @@
 
 #include <pcap/pcap.h>
 
+#include <vsk/number.h>
 #include <vsk/proto.h>
 
 #include "cases.h"
@@ -101,20 +102,14 @@ static void load_table(bool hybrid)
 	}
 }
 
-static unsigned long long num(const char *s, unsigned long long min, unsigned long long max,
-			      const char *what)
+static uint64_t num(const char *s, uint64_t min, uint64_t max, const char *what)
 {
-	char *end;
-	unsigned long long v;
+	char e[160];
+	uint64_t v;
+	int rc = vsk_number_parse((const uint8_t *)s, strlen(s), min, max, 0, &v);
 
-	errno = 0;
-	if (*s == '-' || *s == '+' || *s == ' ')
-		errx(EXIT_USAGE, "%s '%s': out of range", what, s);
-	v = strtoull(s, &end, 0);
-	if (end == s || *end)
-		errx(EXIT_USAGE, "%s '%s': not a number", what, s);
-	if (errno == ERANGE || v < min || v > max)
-		errx(EXIT_USAGE, "%s '%s': out of range", what, s);
+	if (rc)
+		errx(EXIT_USAGE, "%s", vsk_number_error(e, sizeof(e), rc, what, s, min, max));
 	return v;
 }
 
@@ -262,14 +257,6 @@ static void parse(int argc, char **argv, struct opts *o)
 
 /* ---- running one case ---- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int case_timeout(const struct opts *o, const struct entry *c)
 {
 	if (o->timeout_ms)
@@ -301,7 +288,7 @@ static void run_case(const struct opts *o, const struct entry *c, struct cf_para
 		     struct cf_result *r)
 {
 	int timeout_ms = case_timeout(o, c), pfd[2], status;
-	int64_t start = now_ms(), kill_at = start + timeout_ms + GRACE_MS;
+	int64_t start = cf_now_ms(), kill_at = start + timeout_ms + GRACE_MS;
 	struct cf_params cp = *p;
 	pid_t pid;
 
@@ -321,7 +308,7 @@ static void run_case(const struct opts *o, const struct entry *c, struct cf_para
 	close(pfd[1]);
 	for (;;) {
 		struct pollfd pf = {pfd[0], POLLIN, 0};
-		int64_t left = kill_at - now_ms();
+		int64_t left = kill_at - cf_now_ms();
 		char b;
 
 		if (left <= 0) {
@@ -351,7 +338,7 @@ static void run_case(const struct opts *o, const struct entry *c, struct cf_para
 		snprintf(r->reason, sizeof(r->reason), "the case's process exited with status %d",
 			 WEXITSTATUS(status));
 	}
-	r->seconds = (double)(now_ms() - start) / 1000;
+	r->seconds = (double)(cf_now_ms() - start) / 1000;
 }
 
 /* ---- output ---- */
@@ -533,7 +520,7 @@ int main(int argc, char **argv)
 	p.rx_buf = 4096;
 	p.dumper = dumper;
 
-	t0 = now_ms();
+	t0 = cf_now_ms();
 	printf("1..%zu\n", n);
 	for (size_t i = 0; i < n; i++) {
 		int to = case_timeout(&o, run[i]);
@@ -548,7 +535,7 @@ int main(int argc, char **argv)
 	}
 	printf("# %zu cases on target %s%s%s: %u pass, %u fail, %u n/a (%.1f s)\n", n,
 	       o.target_name, o.target_arg ? "=" : "", o.target_arg ? o.target_arg : "",
-	       count[CF_PASS], count[CF_FAIL], count[CF_NA], (double)(now_ms() - t0) / 1000);
+	       count[CF_PASS], count[CF_FAIL], count[CF_NA], (double)(cf_now_ms() - t0) / 1000);
 	if (dumper) {
 		if (pcap_dump_flush(dumper) != 0)
 			errx(1, "%s: write failed", o.capture);
@@ -556,7 +543,7 @@ int main(int argc, char **argv)
 		pcap_close(dead);
 	}
 	if (jf) {
-		json_report(jf, &o, run, res, n, count, (double)(now_ms() - t0) / 1000);
+		json_report(jf, &o, run, res, n, count, (double)(cf_now_ms() - t0) / 1000);
 		if (fclose(jf) != 0)
 			err(1, "%s", o.json);
 	}

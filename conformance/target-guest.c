@@ -152,7 +152,7 @@ static int g_open(struct cf_target *t, const char *opts, void *mem, uint64_t gpa
 		  uint64_t size, char *err, size_t errlen)
 {
 	struct cf_guest_opts o;
-	struct cf_agent_reply r;
+	struct cf_agent_reply r = {0};
 	struct guest *g;
 
 	(void)mem, (void)gpa, (void)size;

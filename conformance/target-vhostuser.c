@@ -231,13 +231,7 @@ static int vu_get_u64(struct vu *v, uint32_t req, uint64_t *val, char *err, size
 
 	if (r < 0)
 		return r;
-	if (m.size != 8) {
-		snprintf(err, errlen, "reply to %s: %u bytes, not a u64", vsk_vu_req_name(req),
-			 m.size);
-		return -EPROTO;
-	}
-	memcpy(val, buf + VSK_VU_HDR_LEN, 8);
-	*val = le64toh(*val);
+	*val = m.u64;   /* vsk_vu_parse checked the payload is a u64 and decoded it */
 	return 0;
 }
 
@@ -765,9 +759,18 @@ static int vu_app_connected(struct cf_target *t, int h, int timeout_ms)
 		if (rc == 0)
 			continue;
 		if (rc < 0) {
-			snprintf(t->why, sizeof(t->why), "the backend answered CONNECT with '%.*s', "
-				 "not OK <port>", (int)strcspn((const char *)a->line, "\n"),
-				 (const char *)a->line);
+			/* the line is not NUL-terminated: up to its newline or its length,
+			 * anything but printable ASCII shown as '?' (one line) */
+			const uint8_t *nl = memchr(a->line, '\n', a->line_len);
+			size_t n = nl ? (size_t)(nl - a->line) : a->line_len;
+			char shown[VSK_HYBRID_LINE_MAX + 1];
+
+			for (size_t i = 0; i < n; i++)
+				shown[i] = a->line[i] >= 0x20 && a->line[i] < 0x7f ?
+					   (char)a->line[i] : '?';
+			shown[n] = '\0';
+			snprintf(t->why, sizeof(t->why), "the backend answered CONNECT with '%s', "
+				 "not OK <port>", shown);
 			a->err = -EPROTO;
 			return a->err;
 		}

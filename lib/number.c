@@ -1,7 +1,5 @@
 /* number.c - option numbers (see vsk/number.h). */
-#include <err.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "vsk/error.h"
 #include "vsk/number.h"
@@ -78,16 +76,4 @@ char *vsk_number_error(char *buf, size_t len, int rc, const char *what, const ch
 	else
 		snprintf(buf, len, "%s '%s': not a number", what, arg);
 	return buf;
-}
-
-uint64_t vsk_number_option(const char *arg, uint64_t min, uint64_t max, unsigned flags,
-			   const char *what)
-{
-	char e[160];
-	uint64_t v;
-	int rc = vsk_number_parse((const uint8_t *)arg, strlen(arg), min, max, flags, &v);
-
-	if (rc)
-		errx(VSK_NUM_EXIT_USAGE, "%s", vsk_number_error(e, sizeof(e), rc, what, arg, min, max));
-	return v;
 }

@@ -32,7 +32,13 @@ static void __attribute__((noreturn)) usage(int status)
 /* A number, or with a K, M or G suffix (powers of 1024) a size; usage error otherwise. */
 static uint64_t size_arg(const char *s, uint64_t min, uint64_t max, const char *what)
 {
-	return vsk_number_option(s, min, max, VSK_NUM_SIZE, what);
+	char e[160];
+	uint64_t v;
+	int rc = vsk_number_parse((const uint8_t *)s, strlen(s), min, max, VSK_NUM_SIZE, &v);
+
+	if (rc)
+		errx(EXIT_USAGE, "%s", vsk_number_error(e, sizeof(e), rc, what, s, min, max));
+	return v;
 }
 
 static double secs(const char *s, const char *what)

@@ -312,6 +312,14 @@ int vd_vu_handle(struct vd *vd)
 		rc = -1;
 		goto out;
 	}
+	if (m.flags & VSK_VU_FLAG_REPLY) {
+		/* the parser reads a REPLY-flagged message as a reply's shape: acting on it
+		 * as a request would, e.g., take an 8-byte SET_MEM_TABLE as "no regions" */
+		vd_log(vd, 0, "vhost-user: %s: a reply where a request belongs",
+		       vsk_vu_req_name(m.request) ? vsk_vu_req_name(m.request) : "?");
+		rc = -1;
+		goto out;
+	}
 	vd_log(vd, 2, "vhost-user: <- %s flags %#x size %u fds %u",
 	       vsk_vu_req_name(m.request) ? vsk_vu_req_name(m.request) : "?", m.flags, m.size, nfds);
 	return handle(vd, &m, fds, nfds);

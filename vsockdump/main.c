@@ -106,7 +106,13 @@ static void __attribute__((noreturn)) usage(void)
 /* A number in [min, max] or a usage error naming the option and the value. */
 static uint64_t number(const char *arg, uint64_t min, uint64_t max, const char *what)
 {
-	return vsk_number_option(arg, min, max, 0, what);
+	char e[160];
+	uint64_t v;
+	int rc = vsk_number_parse((const uint8_t *)arg, strlen(arg), min, max, 0, &v);
+
+	if (rc)
+		errx(2, "%s", vsk_number_error(e, sizeof(e), rc, what, arg, min, max));
+	return v;
 }
 
 static void flush_out(void)

@@ -27,14 +27,4 @@ int vsk_number_parse(const uint8_t *s, size_t n, uint64_t min, uint64_t max, uns
 char *vsk_number_error(char *buf, size_t len, int rc, const char *what, const char *arg,
 		       uint64_t min, uint64_t max);
 
-/* The exit status of a usage error in every tool. */
-#define VSK_NUM_EXIT_USAGE 2
-
-/*
- * An option's argument for a command-line tool: vsk_number_parse of the whole string, and
- * on failure the vsk_number_error line through errx(3) with exit status 2 (usage).
- */
-uint64_t vsk_number_option(const char *arg, uint64_t min, uint64_t max, unsigned flags,
-			   const char *what);
-
 #endif
