@@ -40,6 +40,7 @@ FUZZ_REPLAY := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/replay-%)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/fuzz-%.c=$(B)/fuzz/fuzz-%)
 fuzz_vdev_SRC := conformance/device.c
 fuzz_hybridopts_SRC := conformance/hybrid-opts.c
+fuzz_vuopts_SRC := conformance/vhostuser-opts.c conformance/hybrid-opts.c
 fuzz_agent_SRC := conformance/agent.c
 
 # Parts with build rules of their own (dissector/build.mk: the Wireshark plugin) add their

@@ -7,9 +7,7 @@
 
 #include "hybrid-opts.h"
 
-/* Up to max bytes of p[0..n) as text for an error line: other than printable ASCII as
- * '?', "..." when cut. */
-static const char *shown(char *out, size_t cap, const uint8_t *p, size_t n, size_t max)
+const char *cf_shown(char *out, size_t cap, const uint8_t *p, size_t n, size_t max)
 {
 	size_t i;
 
@@ -37,7 +35,7 @@ static int opt_port(const uint8_t *tok, size_t len, const char *key, uint32_t *o
 		char what[32], arg[32];
 
 		snprintf(what, sizeof(what), "--target hybrid: %s", key);
-		vsk_number_error(err, errlen, rc, what, shown(arg, sizeof(arg), tok + k + 1,
+		vsk_number_error(err, errlen, rc, what, cf_shown(arg, sizeof(arg), tok + k + 1,
 			         len - k - 1, 20), 0, HY_PORT_MAX);
 		return -1;
 	}
@@ -66,7 +64,7 @@ int hy_opts_parse(const uint8_t *p, size_t n, struct hy_opts *o, char *err, size
 	/* PATH_<hostport> must fit too: ten digits, the underscore and the NUL */
 	if (plen + 12 > sizeof(o->path)) {
 		snprintf(err, errlen, "--target hybrid: path '%s' too long for a UNIX socket",
-			 shown(t, sizeof(t), p, plen, 40));
+			 cf_shown(t, sizeof(t), p, plen, 40));
 		return -1;
 	}
 	memcpy(o->path, p, plen);
@@ -84,7 +82,7 @@ int hy_opts_parse(const uint8_t *p, size_t n, struct hy_opts *o, char *err, size
 			return -1;
 		if (a == 0 && b == 0) {
 			snprintf(err, errlen, "--target hybrid: '%s': not port=P or hostport=H",
-				 shown(t, sizeof(t), tok, tlen, 40));
+				 cf_shown(t, sizeof(t), tok, tlen, 40));
 			return -1;
 		}
 	}

@@ -22,4 +22,9 @@ struct hy_opts {
  * naming what is wrong; *o is then unspecified. */
 int hy_opts_parse(const uint8_t *p, size_t n, struct hy_opts *o, char *err, size_t errlen);
 
+/* Up to max bytes of p[0..n) as text for an error line in out[0..cap): other than
+ * printable ASCII as '?', "..." when cut (cap must leave room for it).  Returns out.
+ * vhostuser-opts.c uses it too. */
+const char *cf_shown(char *out, size_t cap, const uint8_t *p, size_t n, size_t max);
+
 #endif

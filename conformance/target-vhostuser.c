@@ -48,6 +48,7 @@
 
 #include "fdwait.h"
 #include "target.h"
+#include "vhostuser-opts.h"
 
 #define VU_NQ       2          /* the backend's queues: rx and tx */
 #define VU_MAX_APP  256        /* application sockets open at once */
@@ -72,8 +73,7 @@ struct app {
 
 struct vu {
 	int sock;
-	char sock_path[SUN_LEN_MAX];
-	char uds[SUN_LEN_MAX];     /* "" without uds= */
+	struct vu_opts opt;        /* the socket and uds= ("" without) */
 	uint64_t offered, proto, acked;
 	bool reply_ack, started;
 	uint8_t *mem;
@@ -88,51 +88,21 @@ static struct vu *vu_of(struct cf_target *t)
 	return t->priv;
 }
 
-/* ---- the argument ---- */
+/* ---- the argument (vhostuser-opts.c) ---- */
 
-/* SOCKET[,uds=PATH] into v (or only checked when v is NULL): 0, or -EINVAL with err. */
-static int parse_arg(const char *opts, struct vu *v, char *err, size_t errlen)
+/* SOCKET[,uds=PATH] into o: 0, or -EINVAL with err. */
+static int parse_arg(const char *arg, struct vu_opts *o, char *err, size_t errlen)
 {
-	const char *comma, *rest;
-	size_t n;
-
-	if (!opts || !*opts) {
-		snprintf(err, errlen, "vhost-user needs the backend's socket: "
-			 "--target vhost-user=SOCKET[,uds=PATH]");
+	if (vu_opts_parse((const uint8_t *)arg, arg ? strlen(arg) : 0, o, err, errlen) < 0)
 		return -EINVAL;
-	}
-	comma = strchr(opts, ',');
-	n = comma ? (size_t)(comma - opts) : strlen(opts);
-	if (n == 0 || n >= SUN_LEN_MAX) {
-		snprintf(err, errlen, "vhost-user socket '%.*s': %s", (int)n, opts,
-			 n ? "path too long for a UNIX socket" : "empty path");
-		return -EINVAL;
-	}
-	if (v)
-		memcpy(v->sock_path, opts, n);
-	if (!comma)
-		return 0;
-	rest = comma + 1;
-	if (strncmp(rest, "uds=", 4)) {
-		snprintf(err, errlen, "vhost-user option '%s': not uds=PATH", rest);
-		return -EINVAL;
-	}
-	rest += 4;
-	/* PATH_<port>: up to 11 more bytes */
-	if (!*rest || strlen(rest) + 11 >= SUN_LEN_MAX) {
-		snprintf(err, errlen, "vhost-user uds='%s': %s", rest,
-			 *rest ? "path too long for a UNIX socket and its _PORT names" :
-			 "empty path");
-		return -EINVAL;
-	}
-	if (v)
-		snprintf(v->uds, sizeof(v->uds), "%s", rest);
 	return 0;
 }
 
-static int vu_check(const char *opts, char *err, size_t errlen)
+static int vu_check(const char *arg, char *err, size_t errlen)
 {
-	return parse_arg(opts, NULL, err, errlen);
+	struct vu_opts o;
+
+	return parse_arg(arg, &o, err, errlen);
 }
 
 /* ---- vhost-user messages ---- */
@@ -368,10 +338,10 @@ static int bringup(struct cf_target *t, struct vu *v, char *err, size_t errlen)
 		snprintf(err, errlen, "socket: %s", strerror(-r));
 		return r;
 	}
-	memcpy(a.sun_path, v->sock_path, strlen(v->sock_path));
+	memcpy(a.sun_path, v->opt.sock, strlen(v->opt.sock));
 	if (connect(v->sock, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		r = -errno;
-		snprintf(err, errlen, "%s: %s (is the backend listening there?)", v->sock_path,
+		snprintf(err, errlen, "%s: %s (is the backend listening there?)", v->opt.sock,
 			 strerror(-r));
 		return r;
 	}
@@ -432,7 +402,7 @@ static int vu_open(struct cf_target *t, const char *opts, void *mem, uint64_t gp
 	v->mem = mem;
 	v->gpa = gpa;
 	v->size = size;
-	r = parse_arg(opts, v, err, errlen);
+	r = parse_arg(opts, &v->opt, err, errlen);
 	if (r == 0)
 		r = bringup(t, v, err, errlen);
 	for (unsigned q = 0; q < VU_NQ && r == 0; q++) {
@@ -648,12 +618,12 @@ static int vu_app_listen(struct cf_target *t, uint32_t port, int type)
 	int stype = sock_type(t, type), fd, h, e;
 	char path[SUN_LEN_MAX + 16];
 
-	if (!v->uds[0])
+	if (!v->opt.uds[0])
 		return no_uds(t);
 	if (stype < 0)
 		return stype;
 	/* parse_arg left room for the _<port> */
-	if ((size_t)snprintf(path, sizeof(path), "%s_%" PRIu32, v->uds, port) >= SUN_LEN_MAX)
+	if ((size_t)snprintf(path, sizeof(path), "%s_%" PRIu32, v->opt.uds, port) >= SUN_LEN_MAX)
 		return -ENAMETOOLONG;
 	memcpy(a.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, stype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -697,7 +667,7 @@ static int vu_app_connect(struct cf_target *t, uint64_t cid, uint32_t port, int 
 	size_t n = vsk_hybrid_build_connect(line, sizeof(line), port);
 	int fd, e;
 
-	if (!v->uds[0])
+	if (!v->opt.uds[0])
 		return no_uds(t);
 	if (type != VSK_TYPE_STREAM) {
 		snprintf(t->why, sizeof(t->why), "hybrid vsock's CONNECT line carries no socket "
@@ -709,7 +679,7 @@ static int vu_app_connect(struct cf_target *t, uint64_t cid, uint32_t port, int 
 			 "guest (CID %" PRIu64 "), not CID %" PRIu64, t->guest_cid, cid);
 		return -ENOTSUP;
 	}
-	memcpy(a.sun_path, v->uds, strlen(v->uds));
+	memcpy(a.sun_path, v->opt.uds, strlen(v->opt.uds));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
