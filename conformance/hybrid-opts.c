@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <vsk/error.h>
+#include <vsk/hybrid.h>
 #include <vsk/number.h>
 
 #include "hybrid-opts.h"
@@ -61,8 +62,8 @@ int hy_opts_parse(const uint8_t *p, size_t n, struct hy_opts *o, char *err, size
 		snprintf(err, errlen, "--target hybrid: a NUL byte in the path");
 		return -1;
 	}
-	/* PATH_<hostport> must fit too: ten digits, the underscore and the NUL */
-	if (plen + 12 > sizeof(o->path)) {
+	/* PATH_<hostport> must fit too */
+	if (!vsk_hybrid_path_fits(plen)) {
 		snprintf(err, errlen, "--target hybrid: path '%s' too long for a UNIX socket",
 			 cf_shown(t, sizeof(t), p, plen, 40));
 		return -1;

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vsk/hybrid.h>
+
 #include "hybrid-opts.h"
 #include "vhostuser-opts.h"
 
@@ -36,8 +38,8 @@ int vu_opts_parse(const uint8_t *p, size_t n, struct vu_opts *o, char *err, size
 	}
 	rest += 4;
 	rlen -= 4;
-	/* PATH_<port>: up to 11 more bytes */
-	if (rlen == 0 || rlen + 12 > sizeof(o->uds) || memchr(rest, 0, rlen)) {
+	/* the backend's listeners are PATH_<port> */
+	if (rlen == 0 || !vsk_hybrid_path_fits(rlen) || memchr(rest, 0, rlen)) {
 		snprintf(err, errlen, "vhost-user uds='%s': %s",
 			 cf_shown(t, sizeof(t), rest, rlen, 40), rlen == 0 ? "empty path" :
 			 memchr(rest, 0, rlen) ? "a NUL byte in the path" :

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vsk/hybrid.h>
+
 #include "hybrid-opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -24,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hy_opts_parse(copy, size, &o, err, sizeof(err)) == 0) {
 		size_t plen = strnlen(o.path, sizeof(o.path));
 
-		if (plen == 0 || plen + 12 > sizeof(o.path) || strchr(o.path, ',') ||
+		if (plen == 0 || plen + VSK_HYBRID_PORT_SUFFIX_MAX >= sizeof(o.path) ||
+		    strchr(o.path, ',') ||
 		    o.port > HY_PORT_MAX || o.hostport > HY_PORT_MAX)
 			abort();
 		n = snprintf(again, sizeof(again), "%s,port=%u,hostport=%u", o.path, o.port,

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <vsk/hybrid.h>
+
 #include "vhostuser-opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -26,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t ulen = strnlen(o.uds, sizeof(o.uds));
 
 		if (slen == 0 || slen >= sizeof(o.sock) || strchr(o.sock, ',') ||
-		    ulen + 12 > sizeof(o.uds))
+		    ulen + VSK_HYBRID_PORT_SUFFIX_MAX >= sizeof(o.uds))
 			abort();
 		n = ulen ? snprintf(again, sizeof(again), "%s,uds=%s", o.sock, o.uds) :
 			   snprintf(again, sizeof(again), "%s", o.sock);

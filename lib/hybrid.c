@@ -1,5 +1,6 @@
 /* hybrid.c - the CONNECT/OK lines of hybrid vsock (see lib/vsk/hybrid.h). */
 #include <stdio.h>
+#include <sys/un.h>
 
 #include "vsk/error.h"
 #include "vsk/hybrid.h"
@@ -91,4 +92,9 @@ size_t vsk_hybrid_build_connect(uint8_t *out, size_t cap, uint32_t port)
 size_t vsk_hybrid_build_ok(uint8_t *out, size_t cap, uint32_t port)
 {
 	return build(out, cap, "OK", port);
+}
+
+int vsk_hybrid_path_fits(size_t len)
+{
+	return len + VSK_HYBRID_PORT_SUFFIX_MAX < sizeof(((struct sockaddr_un *)0)->sun_path);
 }

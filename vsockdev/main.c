@@ -137,8 +137,7 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 	if (vd->relay_path &&
 	    strlen(vd->relay_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		usage_err("--relay '%s': path too long for a UNIX socket", vd->relay_path);
-	if (vd->uds_path &&
-	    strlen(vd->uds_path) + 11 >= sizeof(((struct sockaddr_un *)0)->sun_path))
+	if (vd->uds_path && !vsk_hybrid_path_fits(strlen(vd->uds_path)))
 		usage_err("--uds '%s': path too long for a UNIX socket and its _PORT names",
 			  vd->uds_path);
 }

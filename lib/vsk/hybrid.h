@@ -32,4 +32,15 @@ int vsk_hybrid_parse_ok(const uint8_t *p, size_t len, uint32_t *port, size_t *us
 size_t vsk_hybrid_build_connect(uint8_t *out, size_t cap, uint32_t port);
 size_t vsk_hybrid_build_ok(uint8_t *out, size_t cap, uint32_t port);
 
+/*
+ * A host-side listener for port P is the UNIX socket PATH_P (guest-initiated connections
+ * to host port P go there): the path, '_', up to ten digits and the NUL must all fit
+ * sun_path.  VSK_HYBRID_PORT_SUFFIX_MAX is the most "_<port>" adds.
+ */
+#define VSK_HYBRID_PORT_SUFFIX_MAX 11
+
+/* 1 if a UNIX socket path of len bytes (no NUL counted) leaves room for "_<port>" and the
+ * NUL in sun_path, else 0. */
+int vsk_hybrid_path_fits(size_t len);
+
 #endif

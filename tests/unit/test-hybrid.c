@@ -94,5 +94,8 @@ int main(void)
 		tap_ok(vsk_hybrid_parse_connect(b, n, &port, &used) == 1 && port == 4294967295u &&
 		       used == n, "build then parse round-trips");
 	}
+	/* sun_path is 108 bytes: 96 + "_4294967295" + NUL fit, one more byte does not */
+	tap_ok(vsk_hybrid_path_fits(96) && !vsk_hybrid_path_fits(97) && vsk_hybrid_path_fits(0),
+	       "a path of 96 bytes leaves room for _<port>, 97 does not");
 	return tap_done();
 }
