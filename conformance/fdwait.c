@@ -18,7 +18,7 @@ int cf_left_ms(int64_t deadline)
 {
 	int64_t l = deadline - cf_now_ms();
 
-	return l < 0 ? 0 : (int)l;
+	return l < 0 ? 0 : l > INT32_MAX ? INT32_MAX : (int)l;
 }
 
 void cf_close_fd(int *fd)

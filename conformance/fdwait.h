@@ -1,6 +1,7 @@
 /* fdwait.h - bounded waits on file descriptors for the targets that talk to a device
- * through fds (target-vhost.c, target-vhostuser.c): a monotonic clock in milliseconds and
- * poll-based waits that never block past a deadline.  Conventions as in target.h: a
+ * through fds (target-vhost.c, target-vhostuser.c, target-guest.c) and the hybrid
+ * harness: a monotonic clock in milliseconds and poll-based waits that never block past
+ * a deadline.  Conventions as in target.h: a
  * negative errno on failure, -ETIMEDOUT when the deadline passed. */
 #ifndef CF_FDWAIT_H
 #define CF_FDWAIT_H

@@ -374,7 +374,7 @@ static void c_half_close_guest(struct hy *h)
 			hy_observe(h, "the report shows them arrived in the guest");
 			break;
 		}
-		if (hy_left(h) < 100) {
+		if (cf_left_ms(h->deadline) < 100) {
 			hy_fail(h, "half_close_guest", "the bytes sent after the guest's EOF never "
 				"showed in the guest's report (%zu bytes of report)", total);
 			break;

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
+#include <vsk/unixsock.h>
 
+#include "fdwait.h"
 #include "hybrid-harness.h"
 
 #define ECHO_CHUNK 65536
@@ -21,13 +21,6 @@ uint32_t hy_sink_port(const struct hy *h) { return h->o->port + 1; }
 uint32_t hy_report_port(const struct hy *h) { return h->o->port + 2; }
 uint32_t hy_dial_port(const struct hy *h) { return h->o->port + 3; }
 uint32_t hy_closed_port(const struct hy *h) { return h->o->port + 4; }
-
-int hy_left(const struct hy *h)
-{
-	int64_t l = h->deadline - cf_now_ms();
-
-	return l <= 0 ? 0 : l > INT32_MAX ? INT32_MAX : (int)l;
-}
 
 bool hy_failed(const struct hy *h)
 {
@@ -45,57 +38,29 @@ static void timed_out(struct hy *h, const char *what)
  * unless what is NULL). */
 static int wait_fd(struct hy *h, int fd, short ev, const char *what)
 {
-	for (;;) {
-		struct pollfd p = {fd, ev, 0};
-		int left = hy_left(h), rc;
+	int rc = cf_wait_fd(fd, ev, h->deadline);
 
-		if (left == 0) {
-			if (what)
-				timed_out(h, what);
-			return 0;
-		}
-		rc = poll(&p, 1, left);
-		if (rc > 0)
-			return 1;
-		if (rc < 0 && errno != EINTR) {
-			hy_fail(h, "harness", "poll: %s", strerror(errno));
-			return 0;
-		}
-	}
-}
-
-static int unix_socket(struct hy *h, const char *path, struct sockaddr_un *a)
-{
-	int s;
-
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	snprintf(a->sun_path, sizeof(a->sun_path), "%s", path);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		hy_fail(h, "harness", "socket: %s", strerror(errno));
-	return s;
+	if (rc > 0)
+		return 1;
+	if (rc < 0)
+		hy_fail(h, "harness", "poll: %s", strerror(-rc));
+	else if (what)
+		timed_out(h, what);
+	return 0;
 }
 
 int hy_dial(struct hy *h)
 {
-	struct sockaddr_un a;
-	int s = unix_socket(h, h->o->path, &a);
+	int s;
 
-	if (s < 0)
-		return -1;
 	/* a UNIX connect completes at once or fails (EAGAIN: the backlog is full) */
-	while (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		if (errno == EAGAIN && hy_left(h) > 0) {
-			poll(NULL, 0, 10);
-			continue;
-		}
+	while ((s = vsk_unix_connect(h->o->path, SOCK_STREAM | SOCK_NONBLOCK)) == -EAGAIN &&
+	       cf_left_ms(h->deadline) > 0)
+		poll(NULL, 0, 10);
+	if (s < 0)
 		hy_fail(h, "socket", "cannot connect to %s: %s", h->o->path,
-			errno == EAGAIN ? "its backlog stayed full" : strerror(errno));
-		close(s);
-		return -1;
-	}
-	return s;
+			s == -EAGAIN ? "its backlog stayed full" : strerror(-s));
+	return s < 0 ? -1 : s;
 }
 
 int hy_send(struct hy *h, int fd, const void *p, size_t len)
@@ -369,7 +334,7 @@ int hy_echo(struct hy *h, const int *fds, size_t n, size_t len, bool shut, const
 		c[i].seed = h->seed++;
 	}
 	while (done < n) {
-		int left = hy_left(h), pr;
+		int left = cf_left_ms(h->deadline), pr;
 
 		for (size_t i = 0; i < n; i++) {
 			p[i].fd = c[i].fd;
@@ -437,18 +402,12 @@ bool hy_alive(struct hy *h, const char *after)
 
 int hy_listen(struct hy *h, uint32_t port, char *path, size_t pathlen)
 {
-	struct sockaddr_un a;
-	struct stat st;
-	int s;
+	int s = vsk_hybrid_port_path(path, pathlen, h->o->path, port);
 
-	snprintf(path, pathlen, "%s_%u", h->o->path, port);
-	if ((s = unix_socket(h, path, &a)) < 0)
-		return -1;
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 16) < 0) {
-		hy_fail(h, "harness", "%s: %s", path, strerror(errno));
-		close(s);
+	if (s == 0)
+		s = vsk_unix_listen(path, SOCK_STREAM | SOCK_NONBLOCK, 16);
+	if (s < 0) {
+		hy_fail(h, "harness", "%s: %s", path, strerror(-s));
 		return -1;
 	}
 	return s;
@@ -456,16 +415,11 @@ int hy_listen(struct hy *h, uint32_t port, char *path, size_t pathlen)
 
 int hy_accept(struct hy *h, int ls)
 {
-	for (;;) {
-		int s = accept4(ls, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int s = cf_accept_within(ls, h->deadline);
 
-		if (s >= 0)
-			return s;
-		if (errno != EAGAIN && errno != EINTR) {
-			hy_fail(h, "harness", "accept: %s", strerror(errno));
-			return -1;
-		}
-		if (!wait_fd(h, ls, POLLIN, "no connection from the guest"))
-			return -1;
-	}
+	if (s == -ETIMEDOUT)
+		timed_out(h, "no connection from the guest");
+	else if (s < 0)
+		hy_fail(h, "harness", "accept: %s", strerror(-s));
+	return s < 0 ? -1 : s;
 }

@@ -44,8 +44,6 @@ uint32_t hy_report_port(const struct hy *h);
 uint32_t hy_dial_port(const struct hy *h);
 uint32_t hy_closed_port(const struct hy *h);
 
-int hy_left(const struct hy *h);   /* ms to the deadline, 0 when reached */
-
 /* Verdicts on the case's result (harness.h: cf_rrequired and the rest). */
 #define hy_required(h, ...)   cf_rrequired((h)->r, __VA_ARGS__)
 #define hy_observe(h, ...)    cf_robserve((h)->r, __VA_ARGS__)

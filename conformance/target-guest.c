@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <vsk/proto.h>
 #include <vsk/relay.h>
+#include <vsk/unixsock.h>
 
 #include "agent.h"
 #include "fdwait.h"
@@ -62,14 +62,10 @@ static int g_check(const char *arg, char *err, size_t errlen)
 
 static int dial(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int s = vsk_unix_connect(path, SOCK_STREAM);
 
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
-	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (s >= 0)
-			close(s);
+	if (s < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-s));
 		return -1;
 	}
 	return s;

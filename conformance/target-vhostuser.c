@@ -37,13 +37,12 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <vsk/error.h>
 #include <vsk/hybrid.h>
 #include <vsk/proto.h>
+#include <vsk/unixsock.h>
 #include <vsk/vhostuser.h>
 
 #include "fdwait.h"
@@ -53,7 +52,6 @@
 #define VU_NQ       2          /* the backend's queues: rx and tx */
 #define VU_MAX_APP  256        /* application sockets open at once */
 #define VU_REPLY_MS 5000       /* a reply that does not come: the backend hangs */
-#define SUN_LEN_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 
 /* The protocol features the suite uses: CONFIG (GET_CONFIG) and REPLY_ACK. */
 static const uint64_t want_proto = (1ULL << VSK_VU_PROTO_F_CONFIG) |
@@ -66,7 +64,7 @@ struct app {
 	int fd;
 	int type;                  /* VSK_TYPE_STREAM or _SEQPACKET */
 	int err;                   /* app_connected's result once the connect failed */
-	char path[SUN_LEN_MAX];    /* a listener's PATH_<port>, unlinked at close */
+	char path[VSK_UNIX_PATH_MAX];    /* a listener's PATH_<port>, unlinked at close */
 	uint8_t line[VSK_HYBRID_LINE_MAX];   /* connecting: the "OK" line so far; then */
 	size_t line_len, stash_off;          /* the bytes after it (the stream's first) */
 };
@@ -326,21 +324,14 @@ static void vu_free(struct vu *v)
 /* Connect, negotiate, read the CID, give the memory: 0 or -errno with err. */
 static int bringup(struct cf_target *t, struct vu *v, char *err, size_t errlen)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	uint32_t mt_hdr[2] = { htole32(1), 0 };    /* nregions, padding */
 	uint64_t region[4], cid;
 	uint8_t mt[sizeof(mt_hdr) + sizeof(region)];
 	int r;
 
-	v->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	v->sock = vsk_unix_connect(v->opt.sock, SOCK_STREAM);
 	if (v->sock < 0) {
-		r = -errno;
-		snprintf(err, errlen, "socket: %s", strerror(-r));
-		return r;
-	}
-	memcpy(a.sun_path, v->opt.sock, strlen(v->opt.sock));
-	if (connect(v->sock, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		r = -errno;
+		r = v->sock;
 		snprintf(err, errlen, "%s: %s (is the backend listening there?)", v->opt.sock,
 			 strerror(-r));
 		return r;
@@ -613,35 +604,24 @@ static int sock_type(struct cf_target *t, int type)
 static int vu_app_listen(struct cf_target *t, uint32_t port, int type)
 {
 	struct vu *v = vu_of(t);
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	struct stat st;
-	int stype = sock_type(t, type), fd, h, e;
-	char path[SUN_LEN_MAX + 16];
+	int stype = sock_type(t, type), fd, h;
+	char path[VSK_UNIX_PATH_MAX];
 
 	if (!v->opt.uds[0])
 		return no_uds(t);
 	if (stype < 0)
 		return stype;
-	/* parse_arg left room for the _<port> */
-	if ((size_t)snprintf(path, sizeof(path), "%s_%" PRIu32, v->opt.uds, port) >= SUN_LEN_MAX)
-		return -ENAMETOOLONG;
-	memcpy(a.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, stype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* the argument's check left room for the _<port> */
+	fd = vsk_hybrid_port_path(path, sizeof(path), v->opt.uds, port);
+	if (fd == 0)
+		fd = vsk_unix_listen(path, stype | SOCK_NONBLOCK, 16);
 	if (fd < 0)
-		return -errno;
-	/* a socket an earlier run left is replaced; no other file is touched */
-	if (lstat(a.sun_path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(a.sun_path);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 16) < 0) {
-		e = errno;
-		close(fd);
-		return -e;
-	}
+		return fd;
 	h = app_new(t, APP_LISTENER, fd, type);
 	if (h >= 0)
-		snprintf(v->app[h].path, sizeof(v->app[h].path), "%s", a.sun_path);
+		snprintf(v->app[h].path, sizeof(v->app[h].path), "%s", path);
 	else
-		unlink(a.sun_path);
+		unlink(path);
 	return h;
 }
 
@@ -662,7 +642,6 @@ static int vu_app_accept(struct cf_target *t, int lh, int timeout_ms)
 static int vu_app_connect(struct cf_target *t, uint64_t cid, uint32_t port, int type)
 {
 	struct vu *v = vu_of(t);
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	uint8_t line[VSK_HYBRID_LINE_MAX];
 	size_t n = vsk_hybrid_build_connect(line, sizeof(line), port);
 	int fd, e;
@@ -679,13 +658,11 @@ static int vu_app_connect(struct cf_target *t, uint64_t cid, uint32_t port, int 
 			 "guest (CID %" PRIu64 "), not CID %" PRIu64, t->guest_cid, cid);
 		return -ENOTSUP;
 	}
-	memcpy(a.sun_path, v->opt.uds, strlen(v->opt.uds));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
 	/* a UNIX connect completes at once (or fails), and the line fits any buffer */
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    send(fd, line, n, MSG_NOSIGNAL) != (ssize_t)n) {
+	fd = vsk_unix_connect(v->opt.uds, SOCK_STREAM | SOCK_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	if (send(fd, line, n, MSG_NOSIGNAL) != (ssize_t)n) {
 		e = errno;
 		close(fd);
 		return -e;

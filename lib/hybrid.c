@@ -1,9 +1,10 @@
 /* hybrid.c - the CONNECT/OK lines of hybrid vsock (see lib/vsk/hybrid.h). */
+#include <errno.h>
 #include <stdio.h>
-#include <sys/un.h>
 
 #include "vsk/error.h"
 #include "vsk/hybrid.h"
+#include "vsk/unixsock.h"
 
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
@@ -96,5 +97,14 @@ size_t vsk_hybrid_build_ok(uint8_t *out, size_t cap, uint32_t port)
 
 int vsk_hybrid_path_fits(size_t len)
 {
-	return len + VSK_HYBRID_PORT_SUFFIX_MAX < sizeof(((struct sockaddr_un *)0)->sun_path);
+	return len + VSK_HYBRID_PORT_SUFFIX_MAX < VSK_UNIX_PATH_MAX;
+}
+
+int vsk_hybrid_port_path(char *out, size_t cap, const char *path, uint32_t port)
+{
+	int n = snprintf(out, cap, "%s_%u", path, (unsigned)port);
+
+	if (n < 0 || (size_t)n >= cap || (size_t)n >= VSK_UNIX_PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
 }

@@ -12,45 +12,21 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
+
+#include "vsk/unixsock.h"
 
 #include "vsockdev.h"
 
 #define VD_FIRST_PORT (1u << 30)
 
-static int unix_addr(const char *path, struct sockaddr_un *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(a->sun_path))
-		return -1;
-	strcpy(a->sun_path, path);
-	return 0;
-}
-
 int vd_hybrid_listen(struct vd *vd)
 {
-	struct sockaddr_un a;
-	struct stat st;
-	int s;
-
-	if (unix_addr(vd->uds_path, &a) < 0) {
-		vd_log(vd, 0, "%s: path too long for a UNIX socket", vd->uds_path);
-		return -1;
-	}
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0) {
-		vd_log(vd, 0, "socket: %s", strerror(errno));
-		return -1;
-	}
 	/* a socket left by an earlier run is replaced; any other file is not touched */
-	if (lstat(vd->uds_path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(vd->uds_path);
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 128) < 0) {
-		vd_log(vd, 0, "%s: %s", vd->uds_path, strerror(errno));
-		close(s);
+	int s = vsk_unix_listen(vd->uds_path, SOCK_STREAM | SOCK_NONBLOCK, 128);
+
+	if (s < 0) {
+		vd_log(vd, 0, "%s: %s", vd->uds_path, strerror(-s));
 		return -1;
 	}
 	vd->uds_fd = s;
@@ -141,35 +117,25 @@ int vd_hybrid_ok(struct vd *vd, struct vd_conn *c)
 
 int vd_hybrid_dial(struct vd *vd, const struct vsk_virtio_hdr *h)
 {
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path) + 16];
-	struct sockaddr_un a;
+	char path[VSK_UNIX_PATH_MAX];
+	int st = h->type == VSK_TYPE_SEQPACKET ? SOCK_SEQPACKET : SOCK_STREAM;
 	struct vd_conn *c;
-	int s, rc;
+	int s;
 
-	snprintf(path, sizeof(path), "%s_%u", vd->uds_path, h->dst_port);
-	if (unix_addr(path, &a) < 0)
+	/* main.c checked that --uds leaves room for the _<port> */
+	if ((s = vsk_hybrid_port_path(path, sizeof(path), vd->uds_path, h->dst_port)) < 0)
 		return -1;
 	/* a seqpacket connection goes to a SOCK_SEQPACKET listener (one message per
-	 * send and recv); a listener of the other type refuses it (EPROTOTYPE) */
-	s = socket(AF_UNIX, (h->type == VSK_TYPE_SEQPACKET ? SOCK_SEQPACKET : SOCK_STREAM) |
-		   SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -1;
-	/* a UNIX connect completes at once, or fails (EAGAIN: the backlog is full) */
-	rc = connect(s, (struct sockaddr *)&a, sizeof(a));
-	if (rc < 0 && errno == EPROTOTYPE && vd_mut(vd, ACCEPT_TYPE_MISMATCH)) {
+	 * send and recv); a listener of the other type refuses it (EPROTOTYPE).  A UNIX
+	 * connect completes at once, or fails (EAGAIN: the backlog is full). */
+	s = vsk_unix_connect(path, st | SOCK_NONBLOCK);
+	if (s == -EPROTOTYPE && vd_mut(vd, ACCEPT_TYPE_MISMATCH))
 		/* --mutate accept_type_mismatch: a listener of the other type takes it */
-		close(s);
-		s = socket(AF_UNIX, (h->type == VSK_TYPE_SEQPACKET ? SOCK_STREAM : SOCK_SEQPACKET) |
-			   SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (s < 0)
-			return -1;
-		rc = connect(s, (struct sockaddr *)&a, sizeof(a));
-	}
-	if (rc < 0) {
+		s = vsk_unix_connect(path, (st == SOCK_STREAM ? SOCK_SEQPACKET : SOCK_STREAM) |
+				     SOCK_NONBLOCK);
+	if (s < 0) {
 		vd_log(vd, 1, "guest port %u to host port %u: %s: %s", h->src_port, h->dst_port,
-		       path, strerror(errno));
-		close(s);
+		       path, strerror(-s));
 		return -1;
 	}
 	if (!(c = vd_conn_new(vd, h->dst_port, h->src_port))) {

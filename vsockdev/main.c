@@ -12,12 +12,11 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vsk/number.h"
+#include "vsk/unixsock.h"
 #include "vsockdev.h"
 
 static const char usage_text[] =
@@ -132,10 +131,10 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 	rc = vsk_number_parse((const uint8_t *)cid, strlen(cid), 3, 0xfffffffeu, 0, &vd->cid);
 	if (rc)
 		usage_err("%s", vsk_number_error(e, sizeof(e), rc, "--cid", cid, 3, 0xfffffffeu));
-	if (strlen(vd->sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+	if (strlen(vd->sock_path) >= VSK_UNIX_PATH_MAX)
 		usage_err("--socket '%s': path too long for a UNIX socket", vd->sock_path);
 	if (vd->relay_path &&
-	    strlen(vd->relay_path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+	    strlen(vd->relay_path) >= VSK_UNIX_PATH_MAX)
 		usage_err("--relay '%s': path too long for a UNIX socket", vd->relay_path);
 	if (vd->uds_path && !vsk_hybrid_path_fits(strlen(vd->uds_path)))
 		usage_err("--uds '%s': path too long for a UNIX socket and its _PORT names",
@@ -144,21 +143,10 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 
 static int listen_vhost_user(struct vd *vd)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	struct stat st;
-	int s;
+	int s = vsk_unix_listen(vd->sock_path, SOCK_STREAM, 1);
 
-	strcpy(a.sun_path, vd->sock_path);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0) {
-		vd_log(vd, 0, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (lstat(vd->sock_path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(vd->sock_path);
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 1) < 0) {
-		vd_log(vd, 0, "%s: %s", vd->sock_path, strerror(errno));
-		close(s);
+		vd_log(vd, 0, "%s: %s", vd->sock_path, strerror(-s));
 		return -1;
 	}
 	vd->listen_fd = s;
@@ -169,22 +157,12 @@ static int listen_vhost_user(struct vd *vd)
  * we start, so a missing or not yet listening socket is tried again for 10 s. */
 static int connect_vhost_user(struct vd *vd)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	uint64_t until = vd_now_ms() + 10000;
 	int s;
 
-	strcpy(a.sun_path, vd->sock_path);
-	for (;;) {
-		s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (s < 0) {
-			vd_log(vd, 0, "socket: %s", strerror(errno));
-			return -1;
-		}
-		if (connect(s, (struct sockaddr *)&a, sizeof(a)) == 0)
-			break;
-		close(s);
-		if ((errno != ENOENT && errno != ECONNREFUSED) || vd_now_ms() >= until) {
-			vd_log(vd, 0, "%s: %s", vd->sock_path, strerror(errno));
+	while ((s = vsk_unix_connect(vd->sock_path, SOCK_STREAM)) < 0) {
+		if ((s != -ENOENT && s != -ECONNREFUSED) || vd_now_ms() >= until) {
+			vd_log(vd, 0, "%s: %s", vd->sock_path, strerror(-s));
 			return -1;
 		}
 		usleep(100000);

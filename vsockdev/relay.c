@@ -16,12 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "vsk/error.h"
 #include "vsk/sbuf.h"
+#include "vsk/unixsock.h"
 #include "vsockdev.h"
 
 #define VD_RELAY_Q   256               /* client packets waiting for rx buffers */
@@ -48,9 +47,7 @@ struct vd_relay {
 
 int vd_relay_listen(struct vd *vd)
 {
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct vd_relay *r;
-	struct stat st;
 
 	if (!(r = calloc(1, sizeof(*r)))) {
 		vd_log(vd, 0, "out of memory");
@@ -58,16 +55,9 @@ int vd_relay_listen(struct vd *vd)
 	}
 	r->listen_fd = r->fd = -1;
 	vd->relay = r;
-	strcpy(a.sun_path, vd->relay_path);
-	if ((r->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0) {
-		vd_log(vd, 0, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (lstat(vd->relay_path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(vd->relay_path);
-	if (bind(r->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(r->listen_fd, 4) < 0) {
-		vd_log(vd, 0, "--relay %s: %s", vd->relay_path, strerror(errno));
+	if ((r->listen_fd = vsk_unix_listen(vd->relay_path, SOCK_STREAM, 4)) < 0) {
+		vd_log(vd, 0, "--relay %s: %s", vd->relay_path, strerror(-r->listen_fd));
+		r->listen_fd = -1;
 		return -1;
 	}
 	return 0;

@@ -43,4 +43,8 @@ size_t vsk_hybrid_build_ok(uint8_t *out, size_t cap, uint32_t port);
  * NUL in sun_path, else 0. */
 int vsk_hybrid_path_fits(size_t len);
 
+/* "path_<port>" into out[0..cap), NUL-terminated.  Returns 0, or -ENAMETOOLONG if it does
+ * not fit out or sun_path (out then holds a cut string). */
+int vsk_hybrid_port_path(char *out, size_t cap, const char *path, uint32_t port);
+
 #endif
