@@ -105,13 +105,13 @@ static int vu_check(const char *arg, char *err, size_t errlen)
 
 /* ---- vhost-user messages ---- */
 
-/* Sends one request with fds (SCM_RIGHTS on the same sendmsg, as QEMU does). */
-static int vu_send(struct vu *v, uint32_t req, uint32_t flags, const void *payload, size_t n,
-		   const int *fds, unsigned nfds)
+/* Sends request m (built by lib/vhostuser.c) with fds (SCM_RIGHTS on the same sendmsg, as
+ * QEMU does). */
+static int vu_send(struct vu *v, const struct vsk_vu_msg *m, const int *fds, unsigned nfds)
 {
 	uint8_t buf[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD];
 	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int) * 8)]; } cm;
-	size_t len = vsk_vu_build(buf, sizeof(buf), req, flags, payload, n);
+	size_t len = vsk_vu_build_msg(buf, sizeof(buf), m);
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t w;
@@ -208,7 +208,8 @@ static int vu_get_u64(struct vu *v, uint32_t req, uint64_t *val, char *err, size
 static int vu_query(struct vu *v, uint32_t req, unsigned need, const char *what,
 		    uint64_t *val, char *err, size_t errlen)
 {
-	int r = vu_send(v, req, VSK_VU_FLAG_VERSION, NULL, 0, NULL, 0);
+	struct vsk_vu_msg m = { .request = req, .flags = VSK_VU_FLAG_VERSION };
+	int r = vu_send(v, &m, NULL, 0);
 
 	if (r < 0) {
 		snprintf(err, errlen, "%s: %s", vsk_vu_req_name(req), strerror(-r));
@@ -224,30 +225,28 @@ static int vu_query(struct vu *v, uint32_t req, unsigned need, const char *what,
 	return 0;
 }
 
-/* A request without a reply of its own; with REPLY_ACK it asks for one (NEED_REPLY) and
- * a non-zero answer is the backend's refusal. */
-static int vu_set(struct vu *v, uint32_t req, const void *payload, size_t n, const int *fds,
-		  unsigned nfds, char *err, size_t errlen)
+/* Request m (its payload fields set) without a reply of its own; with REPLY_ACK it asks
+ * for one (NEED_REPLY) and a non-zero answer is the backend's refusal. */
+static int vu_set(struct vu *v, struct vsk_vu_msg *m, const int *fds, unsigned nfds,
+		  char *err, size_t errlen)
 {
-	uint32_t flags = VSK_VU_FLAG_VERSION;
 	uint64_t ack;
 	int r;
 
-	if (v->reply_ack)
-		flags |= VSK_VU_FLAG_NEED_REPLY;
-	r = vu_send(v, req, flags, payload, n, fds, nfds);
+	m->flags = VSK_VU_FLAG_VERSION | (v->reply_ack ? VSK_VU_FLAG_NEED_REPLY : 0);
+	r = vu_send(v, m, fds, nfds);
 	if (r < 0) {
-		snprintf(err, errlen, "%s: %s", vsk_vu_req_name(req), strerror(-r));
+		snprintf(err, errlen, "%s: %s", vsk_vu_req_name(m->request), strerror(-r));
 		return r;
 	}
 	if (!v->reply_ack)
 		return 0;
-	r = vu_get_u64(v, req, &ack, err, errlen);
+	r = vu_get_u64(v, m->request, &ack, err, errlen);
 	if (r < 0)
 		return r;
 	if (ack) {
 		snprintf(err, errlen, "%s: the backend refused it (REPLY_ACK %" PRIu64 ")",
-			 vsk_vu_req_name(req), ack);
+			 vsk_vu_req_name(m->request), ack);
 		return -EIO;
 	}
 	return 0;
@@ -256,31 +255,29 @@ static int vu_set(struct vu *v, uint32_t req, const void *payload, size_t n, con
 static int vu_set_u64(struct vu *v, uint32_t req, uint64_t val, const int *fds, unsigned nfds,
 		      char *err, size_t errlen)
 {
-	uint64_t le = htole64(val);
+	struct vsk_vu_msg m = { .request = req, .u64 = val };
 
-	return vu_set(v, req, &le, sizeof(le), fds, nfds, err, errlen);
+	return vu_set(v, &m, fds, nfds, err, errlen);
 }
 
 static int vu_set_state(struct vu *v, uint32_t req, uint32_t index, uint32_t num, char *err,
 			size_t errlen)
 {
-	uint32_t st[2] = { htole32(index), htole32(num) };
+	struct vsk_vu_msg m = { .request = req, .state = { index, num } };
 
-	return vu_set(v, req, st, sizeof(st), NULL, 0, err, errlen);
+	return vu_set(v, &m, NULL, 0, err, errlen);
 }
 
 /* The device's configuration space (Socket Device: Device configuration layout): le64
  * guest_cid, read as QEMU does (offset 0, size 8, flags 0; the reply is exactly 20 bytes). */
 static int vu_get_cid(struct vu *v, uint64_t *cid, char *err, size_t errlen)
 {
-	uint8_t req[VSK_VU_CONFIG_HDR_LEN + VSK_VU_VSOCK_CONFIG_LEN] = {0};
 	uint8_t buf[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD];
-	uint32_t size = htole32(VSK_VU_VSOCK_CONFIG_LEN);
-	struct vsk_vu_msg m;
+	struct vsk_vu_msg m = { .request = VSK_VU_GET_CONFIG, .flags = VSK_VU_FLAG_VERSION,
+				.config = { .size = VSK_VU_VSOCK_CONFIG_LEN } };
 	int r;
 
-	memcpy(req + 4, &size, 4);
-	r = vu_send(v, VSK_VU_GET_CONFIG, VSK_VU_FLAG_VERSION, req, sizeof(req), NULL, 0);
+	r = vu_send(v, &m, NULL, 0);
 	if (r < 0) {
 		snprintf(err, errlen, "GET_CONFIG: %s", strerror(-r));
 		return r;
@@ -324,9 +321,8 @@ static void vu_free(struct vu *v)
 /* Connect, negotiate, read the CID, give the memory: 0 or -errno with err. */
 static int bringup(struct cf_target *t, struct vu *v, char *err, size_t errlen)
 {
-	uint32_t mt_hdr[2] = { htole32(1), 0 };    /* nregions, padding */
-	uint64_t region[4], cid;
-	uint8_t mt[sizeof(mt_hdr) + sizeof(region)];
+	struct vsk_vu_msg mt = { .request = VSK_VU_SET_MEM_TABLE, .nregions = 1 };
+	uint64_t cid;
 	int r;
 
 	v->sock = vsk_unix_connect(v->opt.sock, SOCK_STREAM);
@@ -349,7 +345,8 @@ static int bringup(struct cf_target *t, struct vu *v, char *err, size_t errlen)
 			    errlen)) < 0)
 		return r;
 	v->reply_ack = v->proto & (1ULL << VSK_VU_PROTO_F_REPLY_ACK);
-	if ((r = vu_set(v, VSK_VU_SET_OWNER, NULL, 0, NULL, 0, err, errlen)) < 0 ||
+	if ((r = vu_set(v, &(struct vsk_vu_msg){ .request = VSK_VU_SET_OWNER }, NULL, 0, err,
+			errlen)) < 0 ||
 	    (r = vu_get_cid(v, &cid, err, errlen)) < 0)
 		return r;
 	/* Socket Device: Device configuration layout: 0, 1, 2, 0xffffffff and above 32 bits
@@ -361,13 +358,9 @@ static int bringup(struct cf_target *t, struct vu *v, char *err, size_t errlen)
 	t->guest_cid = cid;
 	/* One region: guest addresses gpa .. gpa + size, this process's mapping of the
 	 * memfd as the user address (ring addresses are given in that space). */
-	region[0] = htole64(v->gpa);
-	region[1] = htole64(v->size);
-	region[2] = htole64((uint64_t)(uintptr_t)v->mem);
-	region[3] = 0;        /* mmap_offset */
-	memcpy(mt, mt_hdr, sizeof(mt_hdr));
-	memcpy(mt + sizeof(mt_hdr), region, sizeof(region));
-	return vu_set(v, VSK_VU_SET_MEM_TABLE, mt, sizeof(mt), &t->mem_fd, 1, err, errlen);
+	mt.region[0] = (struct vsk_vu_region){ .gpa = v->gpa, .size = v->size,
+					       .uva = (uint64_t)(uintptr_t)v->mem };
+	return vu_set(v, &mt, &t->mem_fd, 1, err, errlen);
 }
 
 static int vu_open(struct cf_target *t, const char *opts, void *mem, uint64_t gpa,
@@ -449,7 +442,7 @@ static uint64_t hva(const struct vu *v, uint64_t addr, uint64_t len)
 static int vu_set_vring(struct cf_target *t, unsigned q, const struct vsk_vq_addr *a)
 {
 	struct vu *v = vu_of(t);
-	uint64_t ad[5];
+	struct vsk_vu_msg ad = { .request = VSK_VU_SET_VRING_ADDR };
 	char err[160];
 	int r;
 
@@ -458,17 +451,16 @@ static int vu_set_vring(struct cf_target *t, unsigned q, const struct vsk_vq_add
 	/* The event queue is the VMM's (QEMU keeps it): never given to the backend. */
 	if (q == VSK_VQ_EVENT)
 		return 0;
-	ad[0] = htole64(q);   /* u32 index, u32 flags 0 */
-	ad[1] = htole64(hva(v, a->desc, vsk_vq_desc_size(a->num)));
-	ad[2] = htole64(hva(v, a->used, vsk_vq_used_size(a->num)));
-	ad[3] = htole64(hva(v, a->avail, vsk_vq_avail_size(a->num)));
-	ad[4] = htole64(a->used);     /* log_guest_addr: the used ring's guest address */
-	if (!ad[1] || !ad[2] || !ad[3])
+	ad.addr.index = q;
+	ad.addr.desc = hva(v, a->desc, vsk_vq_desc_size(a->num));
+	ad.addr.used = hva(v, a->used, vsk_vq_used_size(a->num));
+	ad.addr.avail = hva(v, a->avail, vsk_vq_avail_size(a->num));
+	ad.addr.log = a->used;     /* log_guest_addr: the used ring's guest address */
+	if (!ad.addr.desc || !ad.addr.used || !ad.addr.avail)
 		return -EFAULT;
 	if ((r = vu_set_state(v, VSK_VU_SET_VRING_NUM, q, a->num, err, sizeof(err))) < 0 ||
 	    (r = vu_set_state(v, VSK_VU_SET_VRING_BASE, q, 0, err, sizeof(err))) < 0 ||
-	    (r = vu_set(v, VSK_VU_SET_VRING_ADDR, ad, sizeof(ad), NULL, 0, err,
-			sizeof(err))) < 0 ||
+	    (r = vu_set(v, &ad, NULL, 0, err, sizeof(err))) < 0 ||
 	    (r = vu_set_u64(v, VSK_VU_SET_VRING_KICK, q, &v->kick[q], 1, err, sizeof(err))) < 0 ||
 	    (r = vu_set_u64(v, VSK_VU_SET_VRING_CALL, q, &v->call[q], 1, err, sizeof(err))) < 0) {
 		snprintf(t->why, sizeof(t->why), "%s", err);
@@ -533,12 +525,12 @@ static void vu_close(struct cf_target *t)
 		if (vu_set_state(v, VSK_VU_SET_VRING_ENABLE, q, 0, err, sizeof(err)) < 0)
 			break;
 	for (unsigned q = 0; q < VU_NQ; q++) {
-		uint32_t st[2] = { htole32(q), 0 };
+		struct vsk_vu_msg gb = { .request = VSK_VU_GET_VRING_BASE,
+					 .flags = VSK_VU_FLAG_VERSION, .state = { q, 0 } };
 
 		if (!v->vq_set[q] || v->sock < 0)
 			continue;
-		if (vu_send(v, VSK_VU_GET_VRING_BASE, VSK_VU_FLAG_VERSION, st, sizeof(st), NULL,
-			    0) < 0 ||
+		if (vu_send(v, &gb, NULL, 0) < 0 ||
 		    vu_reply(v, VSK_VU_GET_VRING_BASE, buf, sizeof(buf), &m, err, sizeof(err)) < 0)
 			break;
 	}

@@ -2,7 +2,10 @@
  * vsock-conformance --target vhost-user's replies) on arbitrary bytes taken as a stream of
  * messages: never read past len, a parsed message is exactly
  * 12 + size bytes, parses the same alone, every strict prefix asks for more, and the
- * payload-derived fields stay in range (a reply, flag REPLY, carries its answer instead). */
+ * payload-derived fields stay in range (a reply, flag REPLY, carries its answer instead).
+ * The builder is the parser's inverse: a parsed message built again has its length and
+ * parses the same; and a message built from arbitrary fields (the input's first bytes)
+ * parses into fields that build the very same bytes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +13,29 @@
 #include "vsk/vhostuser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint8_t built[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD], again[sizeof(built)];
+
+/* build -> parse -> build on fields taken from the input. */
+static void build_parse(const uint8_t *data, size_t size)
+{
+	struct vsk_vu_msg m, m2;
+	size_t n, n2;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(&m, data, size < sizeof(m) ? size : sizeof(m));
+	m.flags = (m.flags & ~3u) | VSK_VU_FLAG_VERSION;
+	m.size %= VSK_VU_MAX_PAYLOAD + 1;
+	n = vsk_vu_build_msg(built, sizeof(built), &m);
+	if (n == 0)
+		return;
+	if (vsk_vu_parse(built, n, &m2) != (int)n || m2.request != m.request ||
+	    m2.flags != m.flags || m2.size != n - VSK_VU_HDR_LEN)
+		abort();
+	n2 = vsk_vu_build_msg(again, sizeof(again), &m2);
+	if (n2 != n || memcmp(built, again, n))
+		abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -42,8 +68,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    m.config.size > VSK_VU_MAX_CONFIG)
 			abort();
 		(void)vsk_vu_req_name(m.request);
+		/* build is parse's inverse */
+		if (vsk_vu_build_msg(built, sizeof(built), &m) != (size_t)rc ||
+		    vsk_vu_parse(built, (size_t)rc, &m2) != rc || memcmp(&m, &m2, sizeof(m)))
+			abort();
 		off += (size_t)rc;
 	}
+	build_parse(data, size);
 	/* a reply is the header QEMU insists on: flags 0x5 */
 	if (vsk_vu_build_reply(reply, sizeof(reply), size, data, size < 8 ? size : 8) !=
 	    VSK_VU_HDR_LEN + (size < 8 ? size : 8) || reply[4] != 0x5)

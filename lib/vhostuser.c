@@ -164,6 +164,89 @@ size_t vsk_vu_build(uint8_t *out, size_t cap, uint32_t request, uint32_t flags,
 	return VSK_VU_HDR_LEN + n;
 }
 
+/* Little-endian writes at out + *off, the bounds already checked by the caller. */
+static void put32(uint8_t *out, size_t *off, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(out + *off, &v, 4);
+	*off += 4;
+}
+
+static void put64(uint8_t *out, size_t *off, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(out + *off, &v, 8);
+	*off += 8;
+}
+
+size_t vsk_vu_build_msg(uint8_t *out, size_t cap, const struct vsk_vu_msg *m)
+{
+	enum shape s = shape_of(m->request, m->flags);
+	size_t n, off = 0;
+
+	if ((m->flags & 0x3) != VSK_VU_FLAG_VERSION)
+		return 0;
+	switch (s) {
+	case S_NONE: n = 0; break;
+	case S_U64: case S_STATE: n = 8; break;
+	case S_ADDR: n = 40; break;
+	case S_MEM:
+		if (m->nregions == 0 || m->nregions > VSK_VU_MAX_REGIONS)
+			return 0;
+		n = 8 + (size_t)m->nregions * VSK_VU_REGION_LEN;
+		break;
+	case S_CONFIG:
+		if (m->config.size > VSK_VU_MAX_CONFIG)
+			return 0;
+		n = VSK_VU_CONFIG_HDR_LEN + (size_t)m->config.size;
+		break;
+	default:
+		n = m->size;
+		break;
+	}
+	if (cap < VSK_VU_HDR_LEN || n > cap - VSK_VU_HDR_LEN || n > VSK_VU_MAX_PAYLOAD)
+		return 0;
+	memset(out, 0, VSK_VU_HDR_LEN + n);
+	put32(out, &off, m->request);
+	put32(out, &off, m->flags);
+	put32(out, &off, (uint32_t)n);
+	switch (s) {
+	case S_U64:
+		put64(out, &off, m->u64);
+		break;
+	case S_STATE:
+		put32(out, &off, m->state.index);
+		put32(out, &off, m->state.num);
+		break;
+	case S_ADDR:
+		put32(out, &off, m->addr.index);
+		put32(out, &off, m->addr.flags);
+		put64(out, &off, m->addr.desc);
+		put64(out, &off, m->addr.used);
+		put64(out, &off, m->addr.avail);
+		put64(out, &off, m->addr.log);
+		break;
+	case S_MEM:
+		put32(out, &off, m->nregions);
+		off += 4;                           /* padding */
+		for (uint32_t i = 0; i < m->nregions; i++) {
+			put64(out, &off, m->region[i].gpa);
+			put64(out, &off, m->region[i].size);
+			put64(out, &off, m->region[i].uva);
+			put64(out, &off, m->region[i].mmap_offset);
+		}
+		break;
+	case S_CONFIG:
+		put32(out, &off, m->config.offset);
+		put32(out, &off, m->config.size);
+		put32(out, &off, m->config.flags);
+		break;
+	default:
+		break;
+	}
+	return VSK_VU_HDR_LEN + n;
+}
+
 size_t vsk_vu_build_reply(uint8_t *out, size_t cap, uint32_t request, const void *payload,
 			  size_t n)
 {

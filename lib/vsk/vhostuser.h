@@ -55,5 +55,16 @@ size_t vsk_vu_build_reply(uint8_t *out, size_t cap, uint32_t request, const void
  * n payload bytes to out[0..cap).  Returns 12 + n, or 0 if it does not fit. */
 size_t vsk_vu_build(uint8_t *out, size_t cap, uint32_t request, uint32_t flags,
 		    const void *payload, size_t n);
+/* The inverse of vsk_vu_parse: writes m->request, m->flags and the payload the request
+ * (with flag REPLY: its reply) carries, taken from the fields of *m that vsk_vu_parse
+ * fills, to out[0..cap); the header's size is computed, m->size is read only for a
+ * request of no known shape.  The bytes vsk_vu_parse does not keep are written as zeros:
+ * SET_MEM_TABLE's padding, the config.size bytes after a config header (the caller fills
+ * them at out + VSK_VU_HDR_LEN + VSK_VU_CONFIG_HDR_LEN for SET_CONFIG or a GET_CONFIG
+ * reply), the payload of a request of no known shape.  Returns the bytes written
+ * (12 + size), or 0 if they do not fit or *m is not something vsk_vu_parse accepts
+ * (flags without version 1, nregions 0 or above 8, config.size above 256, a payload above
+ * VSK_VU_MAX_PAYLOAD).  vsk_vu_parse of the result gives *m back. */
+size_t vsk_vu_build_msg(uint8_t *out, size_t cap, const struct vsk_vu_msg *m);
 
 #endif
