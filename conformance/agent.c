@@ -1,5 +1,4 @@
-/* agent.c - the text of --target guest: its argument and the guest agent's answers
- * (agent.h). */
+/* agent.c - the guest agent's answers to --target guest (agent.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,52 +102,4 @@ long cf_agent_parse(const uint8_t *p, size_t len, struct cf_agent_reply *r, uint
 		r->ntok++;
 	}
 	return (long)n + 1;
-}
-
-int cf_guest_opts_parse(const uint8_t *p, size_t n, struct cf_guest_opts *o, char *err,
-			size_t errlen)
-{
-	static const char usage[] = "(guest=relay=PATH,agent=PATH)";
-	const uint8_t *end = p + n, *tok = p;
-
-	memset(o, 0, sizeof(*o));
-	while (tok <= end) {
-		const uint8_t *comma = memchr(tok, ',', (size_t)(end - tok));
-		size_t tlen = comma ? (size_t)(comma - tok) : (size_t)(end - tok);
-		char *dst = NULL;
-		size_t k = 0;
-
-		if (tlen > 6 && !memcmp(tok, "relay=", 6))
-			dst = o->relay, k = 6;
-		else if (tlen > 6 && !memcmp(tok, "agent=", 6))
-			dst = o->agent, k = 6;
-		if (!dst) {
-			snprintf(err, errlen, "'%.*s' is not relay=PATH or "
-				 "agent=PATH %s", (int)(tlen > 40 ? 40 : tlen), (const char *)tok,
-				 usage);
-			for (char *c = err; *c; c++)
-				if (*c < 0x20 || *c > 0x7e)
-					*c = '?';
-			return -1;
-		}
-		if (dst[0]) {
-			snprintf(err, errlen, "%.5s given twice", (const char *)tok);
-			return -1;
-		}
-		if (tlen - k >= sizeof(o->relay) || memchr(tok + k, 0, tlen - k)) {
-			snprintf(err, errlen, "the %.5s path is too long for a "
-				 "UNIX socket or holds a NUL", (const char *)tok);
-			return -1;
-		}
-		memcpy(dst, tok + k, tlen - k);
-		if (!comma)
-			break;
-		tok = comma + 1;
-	}
-	if (!o->relay[0] || !o->agent[0]) {
-		snprintf(err, errlen, "%s missing %s",
-			 o->relay[0] ? "agent=PATH" : "relay=PATH", usage);
-		return -1;
-	}
-	return 0;
 }

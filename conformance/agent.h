@@ -1,7 +1,6 @@
-/* agent.h - the text of --target guest (target-guest.c): its argument
- * "relay=PATH,agent=PATH", and the answers of tests/vm/vsock-agent.py, the guest
- * application, one line each, "ok [TOKEN [TOKEN [HEX]]]" or "err ENAME [text]", parsed
- * from bytes as they come off the agent's line. */
+/* agent.h - the answers of tests/vm/vsock-agent.py, the guest application of --target
+ * guest (target-guest.c), one line each, "ok [TOKEN [TOKEN [HEX]]]" or "err ENAME [text]",
+ * parsed from bytes as they come off the agent's line. */
 #ifndef CF_AGENT_H
 #define CF_AGENT_H
 
@@ -29,15 +28,5 @@ struct cf_agent_reply {
  * data gets token 3's bytes (cap bytes at most). */
 long cf_agent_parse(const uint8_t *p, size_t len, struct cf_agent_reply *r, uint8_t *data,
 		    size_t cap, char *why, size_t whylen);
-
-struct cf_guest_opts {
-	char relay[108];         /* vsockdev --relay's socket (sun_path, NUL-terminated) */
-	char agent[108];         /* the agent's virtio-serial chardev socket */
-};
-
-/* Parses p[0..n) (no NUL needed): relay=PATH and agent=PATH, comma-separated, in any
- * order, each once.  0 with *o set, or -1 with one line in err. */
-int cf_guest_opts_parse(const uint8_t *p, size_t n, struct cf_guest_opts *o, char *err,
-			size_t errlen);
 
 #endif

@@ -410,7 +410,7 @@ static void c_src_cid_spoofed(struct cf_harness *h)
 
 	cf_required(h, "packets must carry the guest's CID as src_cid: a REQUEST from another "
 		    "CID does not reach its application and is not answered by RESPONSE");
-	if (ops(h)->xmit)
+	if (cf_packet_level(h))
 		return (void)cf_na(h, "the device filters the driver's source CID; a guest driver "
 				   "trusts the src_cid its device gives");
 	if ((lh = ops(h)->app_listen(t, port, STREAM)) < 0) {

@@ -203,6 +203,7 @@ struct cf_target *cf_target(struct cf_harness *h) { return &h->t; }
 uint64_t cf_features(const struct cf_harness *h) { return h->features; }
 bool cf_has_stream(const struct cf_harness *h) { return h->stream; }
 bool cf_has_seqpacket(const struct cf_harness *h) { return h->seqpacket; }
+bool cf_packet_level(const struct cf_harness *h) { return h->pktlevel; }
 
 uint32_t cf_port(struct cf_harness *h)
 {

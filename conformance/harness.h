@@ -127,6 +127,9 @@ struct cf_target *cf_target(struct cf_harness *h);
 uint64_t cf_features(const struct cf_harness *h);
 bool cf_has_stream(const struct cf_harness *h);
 bool cf_has_seqpacket(const struct cf_harness *h);
+/* The target moves packets itself (target.h: xmit and recv, no virtqueues of ours): the
+ * implementation is a guest driver, the suite its device. */
+bool cf_packet_level(const struct cf_harness *h);
 
 /* cf_now_ms(): CLOCK_MONOTONIC in milliseconds (fdwait.h). */
 /* Milliseconds left until the case's deadline (0 when reached). */

@@ -143,20 +143,6 @@ static void select_cases(const char *list, bool *sel, const char *opt)
 	free(copy);
 }
 
-/* model=ARG: mutation names and close_timeout=MS, checked before anything runs. */
-static void check_model_arg(const char *arg)
-{
-	char *copy = strdup(arg), *save = NULL;
-
-	if (!copy)
-		err(1, "strdup");
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
-		if (cf_mutation_find(tok) < 0 && strncmp(tok, "close_timeout=", 14))
-			errx(EXIT_USAGE, "--target model='%s': no such mutation (see "
-			     "--list-mutations)", tok);
-	free(copy);
-}
-
 /* hybrid=ARG: the socket and the guest's ports; the virtqueue options mean nothing there. */
 static void parse_hybrid(struct opts *o)
 {
@@ -242,12 +228,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		else if (!o->target)
 			errx(EXIT_USAGE, "--target '%s': not model, vhost, hybrid=PATH, "
 			     "vhost-user=SOCKET or guest=relay=PATH,agent=PATH", target);
-		if (o->target == &cf_target_model && o->target_arg)
-			check_model_arg(o->target_arg);
 		if (o->target && o->target->check) {
 			char e[200];
 
-			if (o->target->check(o->target_arg, e, sizeof(e)) < 0)
+			if (o->target->check(o->target_arg, o->cid_set, e, sizeof(e)) < 0)
 				errx(EXIT_USAGE, "--target %s: %s", o->target->name, e);
 		}
 	}

@@ -24,6 +24,7 @@
 #include <vsk/unixsock.h>
 
 #include "agent.h"
+#include "guest-opts.h"
 #include "fdwait.h"
 #include "harness.h"
 
@@ -48,10 +49,16 @@ static struct guest *G(struct cf_target *t)
 	return t->priv;
 }
 
-static int g_check(const char *arg, char *err, size_t errlen)
+/* The suite is the device here (CID 2) and the guest kernel has the CID its VM gave it:
+ * --cid cannot choose either. */
+static int g_check(const char *arg, bool cid_set, char *err, size_t errlen)
 {
 	struct cf_guest_opts o;
 
+	if (cid_set) {
+		snprintf(err, errlen, "--cid does not apply: the guest kernel's CID is its VM's");
+		return -EINVAL;
+	}
 	if (!arg) {
 		snprintf(err, errlen, "needs relay=PATH,agent=PATH");
 		return -EINVAL;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "model-opts.h"
 #include "target.h"
 #include "vsk/proto.h"
 
@@ -56,10 +57,21 @@ static int until(struct model *m, int timeout_ms, int again,
 	return r;
 }
 
+/* model=NAME,...: mutations and close_timeout=MS (model-opts.c); any --cid. */
+static int model_check(const char *arg, bool cid_set, char *err, size_t errlen)
+{
+	struct cf_model_opts mo;
+
+	(void)cid_set;
+	return cf_model_opts_parse((const uint8_t *)arg, arg ? strlen(arg) : 0, &mo, err,
+				   errlen) < 0 ? -EINVAL : 0;
+}
+
 static int model_open(struct cf_target *t, const char *opts, void *mem, uint64_t gpa,
 		      uint64_t size, char *err, size_t errlen)
 {
 	struct cf_dev_config cfg = {0};
+	struct cf_model_opts mo;
 	struct model *m;
 
 	if (!t->guest_cid)
@@ -72,39 +84,11 @@ static int model_open(struct cf_target *t, const char *opts, void *mem, uint64_t
 	}
 	cfg.guest_cid = t->guest_cid;
 	cfg.host_cid = t->host_cid;
-	if (opts && *opts) {
-		char *copy = strdup(opts), *save = NULL;
-
-		if (!copy)
-			return -ENOMEM;
-		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			int k = cf_mutation_find(tok);
-			unsigned long v;
-			char *end;
-
-			if (k >= 0) {
-				cfg.mutations |= 1ULL << k;
-				continue;
-			}
-			if (strncmp(tok, "close_timeout=", 14) == 0) {
-				errno = 0;
-				v = strtoul(tok + 14, &end, 10);
-				if (!errno && end != tok + 14 && !*end && v > 0 && v <= 3600000) {
-					cfg.close_timeout_ms = (uint32_t)v;
-					continue;
-				}
-			}
-			size_t o = (size_t)snprintf(err, errlen, "unknown mutation '%s'; valid:", tok);
-			for (int i = 0; i < CF_MUT__COUNT && o < errlen; i++)
-				o += (size_t)snprintf(err + o, errlen - o, "%s %s",
-						      i ? "," : "", cf_mutations[i].name);
-			if (o < errlen)
-				snprintf(err + o, errlen - o, ", close_timeout=MS");
-			free(copy);
-			return -EINVAL;
-		}
-		free(copy);
-	}
+	if (cf_model_opts_parse((const uint8_t *)opts, opts ? strlen(opts) : 0, &mo, err,
+				errlen) < 0)
+		return -EINVAL;
+	cfg.mutations = mo.mutations;
+	cfg.close_timeout_ms = mo.close_timeout_ms;
 	if (!(m = calloc(1, sizeof(*m))))
 		return -ENOMEM;
 	vsk_mem_flat_init(&m->flat, mem, gpa, size);
@@ -278,6 +262,7 @@ static int model_transport_reset(struct cf_target *t)
 
 const struct cf_target_ops cf_target_model = {
 	.name = "model",
+	.check = model_check,
 	.open = model_open,
 	.get_features = model_get_features,
 	.set_features = model_set_features,

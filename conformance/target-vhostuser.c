@@ -10,7 +10,7 @@
  * The front end, in QEMU 7.2's order (../shared/reference/vhost-user-vsock.md):
  * GET_FEATURES, GET_PROTOCOL_FEATURES, SET_PROTOCOL_FEATURES, SET_OWNER, GET_CONFIG (the
  * backend's guest_cid becomes the suite's guest CID: the backend, like QEMU's device, is
- * configured with it, so --cid does not apply), SET_MEM_TABLE (the harness's memfd, one
+ * configured with it, so --cid is a usage error: vu_check), SET_MEM_TABLE (the harness's memfd, one
  * region, user address = where this process maps it), then per queue SET_VRING_NUM, _BASE,
  * _ADDR (user addresses), _KICK and _CALL (eventfds), and SET_VRING_ENABLE at start.  With
  * REPLY_ACK every request without a reply of its own asks for one, so a refusal is seen at
@@ -96,10 +96,16 @@ static int parse_arg(const char *arg, struct vu_opts *o, char *err, size_t errle
 	return 0;
 }
 
-static int vu_check(const char *arg, char *err, size_t errlen)
+/* The guest CID is the backend's own (GET_CONFIG): --cid cannot choose it. */
+static int vu_check(const char *arg, bool cid_set, char *err, size_t errlen)
 {
 	struct vu_opts o;
 
+	if (cid_set) {
+		snprintf(err, errlen, "--cid does not apply: the guest CID is the backend's own "
+			 "(GET_CONFIG)");
+		return -EINVAL;
+	}
 	return parse_arg(arg, &o, err, errlen);
 }
 

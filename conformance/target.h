@@ -35,9 +35,11 @@ struct cf_target;
 struct cf_target_ops {
 	const char *name;        /* "model", "vhost", "vhost-user" */
 
-	/* Checks the argument of --target NAME=ARG (arg NULL without '=') before anything
-	 * runs: 0, or -EINVAL with one line in err.  NULL: open() judges it. */
-	int (*check)(const char *arg, char *err, size_t errlen);
+	/* Checks the argument of --target NAME=ARG (arg NULL without '=') and the options
+	 * that concern the target (cid_set: --cid was given; a target whose guest CID is
+	 * not the suite's to choose refuses it) before anything runs: 0, or -EINVAL with
+	 * one line in err.  NULL: open() judges the argument, --cid applies. */
+	int (*check)(const char *arg, bool cid_set, char *err, size_t errlen);
 
 	/* Bring the device up with the guest CID the suite's driver uses and the guest memory
 	 * the suite allocated: mem is host memory of size bytes, seen by the device at guest

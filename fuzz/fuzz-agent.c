@@ -1,14 +1,16 @@
-/* fuzz-agent.c - the text of --target guest (conformance/agent.c) on arbitrary bytes.
- * The agent's answers, line after line as target-guest.c reads them: never reads past
- * len; a line's size is within the bytes and ends at its newline; hex data never exceeds
- * the buffer; "ok" and "err" exclusive; error text printable; on failure one line in why.
- * The same bytes as the --target argument: both paths non-empty and NUL-terminated on
- * success, one printable line on failure. */
+/* fuzz-agent.c - the text of --target guest on arbitrary bytes.
+ * The agent's answers (conformance/agent.c), line after line as target-guest.c reads
+ * them: never reads past len; a line's size is within the bytes and ends at its newline;
+ * hex data never exceeds the buffer; "ok" and "err" exclusive; error text printable; on
+ * failure one line in why.  The same bytes as the --target argument
+ * (conformance/guest-opts.c): both paths non-empty and NUL-terminated on success, one
+ * printable line on failure. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
+#include "guest-opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -146,6 +146,8 @@ expect_usage "$C" "vhost-user uds='': empty path" "--target vhost-user=S,uds=" \
 	--target vhost-user=/tmp/x,uds=
 expect_usage "$C" "path too long" "--target vhost-user with a socket path too long" \
 	--target "vhost-user=/$(printf 'a%.0s' $(seq 120))"
+expect_usage "$C" "--target vhost-user: --cid does not apply" "--target vhost-user with --cid" \
+	--target "vhost-user=$T/none" --cid 5
 expect_usage "$D" "'bogus': no such mutation" "vsockdev --mutate unknown" --mutate bogus
 expect_usage "$D" "'reset_keeps_conns': not one vsockdev has" "vsockdev --mutate not its own" \
 	--mutate reset_keeps_conns

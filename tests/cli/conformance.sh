@@ -140,7 +140,15 @@ expect_usage "--layout 'spread:1'" "--layout spread:1" --layout spread:1
 expect_usage "--layout 'two'" "--layout unknown" --layout two
 expect_usage "--target 'qemu': not model, vhost, hybrid=PATH, vhost-user=SOCKET or guest=relay=PATH,agent=PATH" \
 	"--target unknown" --target qemu
-expect_usage "model='nosuch': no such mutation" "--target model=unknown" --target model=nosuch
+expect_usage "--target model: 'nosuch': no such mutation" "--target model=unknown" \
+	--target model=nosuch
+expect_usage "--target model: close_timeout 'abc': not a number" \
+	"--target model=close_timeout=abc" --target model=close_timeout=abc
+expect_usage "--target model: '': an empty name" "--target model=NAME, with an empty name" \
+	--target model=credit_wrap,
+# the guest's CID is its VM's: --cid is refused before anything runs, no VM needed
+expect_usage "--target guest: --cid does not apply" "--target guest with --cid" \
+	--target guest=relay=/nonexistent/r,agent=/nonexistent/a --cid 5
 expect_usage "--only 'nosuch': no such case" "--only unknown case" --only 1,nosuch
 expect_usage "--skip '99': no such case" "--skip unknown id" --skip 99
 expect_usage "option --json needs an argument" "--json without file" --json
