@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
@@ -17,6 +16,7 @@
 
 #include "vsk/error.h"
 #include "vsk/hybrid.h"
+#include "vsk/unixsock.h"
 #include "vsockcat.h"
 
 /* Why a socket call failed, in words a user can act on. */
@@ -248,21 +248,6 @@ int net_scan(const struct opts *o)
 	return any ? 0 : 1;
 }
 
-static int uds_socket(const char *path, struct sockaddr_un *a)
-{
-	int s;
-
-	memset(a, 0, sizeof(*a));
-	a->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(a->sun_path))
-		errx(1, "%s: path too long for a UNIX socket", path);
-	strcpy(a->sun_path, path);
-	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		err(1, "socket");
-	return s;
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -277,15 +262,16 @@ static double now(void)
  * socket and reach the relay as the first bytes of the stream. */
 int net_uds_connect(const struct opts *o)
 {
-	struct sockaddr_un a;
-	int s = uds_socket(o->uds, &a), rc;
+	int s = vsk_unix_connect(o->uds, SOCK_STREAM), rc;
 	uint8_t line[VSK_HYBRID_LINE_MAX], req[VSK_HYBRID_LINE_MAX];
 	size_t len = 0, used = 0, n;
 	uint32_t okport = 0;
 	double limit = o->wait > 0 ? o->wait : 5, deadline;
 
-	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+	if (s < 0) {
+		errno = -s;
 		err(1, "%s", o->uds);
+	}
 	n = vsk_hybrid_build_connect(req, sizeof(req), o->port);
 	if (n == 0 || send(s, req, n, MSG_NOSIGNAL) != (ssize_t)n)
 		err(1, "%s: send CONNECT", o->uds);
@@ -329,20 +315,16 @@ int net_uds_connect(const struct opts *o)
  * connects to the host's CID 2 on that port. */
 int net_uds_listen(const struct opts *o, char *path, size_t cap)
 {
-	struct sockaddr_un a;
-	struct stat st;
 	int s;
 
-	if ((size_t)snprintf(path, cap, "%s_%u", o->uds, o->port) >= cap)
-		errx(1, "%s: path too long", o->uds);
-	s = uds_socket(path, &a);
+	if (vsk_hybrid_port_path(path, cap, o->uds, o->port) < 0)
+		errx(1, "%s: path too long for a UNIX socket with _%u", o->uds, o->port);
 	/* a socket left by an earlier run is replaced; any other file is not touched */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0)
-		err(1, "bind %s", path);
-	if (listen(s, 128) < 0)
-		err(1, "listen %s", path);
+	s = vsk_unix_listen(path, SOCK_STREAM, 128);
+	if (s < 0) {
+		errno = -s;
+		err(1, "%s", path);
+	}
 	if (o->verbose)
 		warnx("listening on %s", path);
 	return s;
