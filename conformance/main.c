@@ -35,7 +35,6 @@
 #include "target.h"
 
 #define EXIT_USAGE  2
-#define DEF_TIMEOUT 5000
 #define GRACE_MS    3000    /* beyond its timeout before a case's process is killed */
 
 static const char usage_text[] =
@@ -243,9 +242,11 @@ static void parse(int argc, char **argv, struct opts *o)
 
 static int case_timeout(const struct opts *o, const struct entry *c)
 {
+	int def = o->target ? o->target->default_timeout_ms : CF_DEFAULT_TIMEOUT_MS;
+
 	if (o->timeout_ms)
 		return o->timeout_ms;
-	return c->timeout_ms > DEF_TIMEOUT ? c->timeout_ms : DEF_TIMEOUT;
+	return c->timeout_ms > def ? c->timeout_ms : def;
 }
 
 /* In the child: open the target, run the case, close. */

@@ -395,6 +395,7 @@ static int g_transport_reset(struct cf_target *t)
 
 const struct cf_target_ops cf_target_guest = {
 	.name = "guest",
+	.default_timeout_ms = 60000,
 	.check = g_check,
 	.open = g_open,
 	.wait = g_wait,

@@ -262,6 +262,7 @@ static int model_transport_reset(struct cf_target *t)
 
 const struct cf_target_ops cf_target_model = {
 	.name = "model",
+	.default_timeout_ms = CF_DEFAULT_TIMEOUT_MS,
 	.check = model_check,
 	.open = model_open,
 	.get_features = model_get_features,

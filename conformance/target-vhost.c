@@ -644,6 +644,7 @@ static int vh_transport_reset(struct cf_target *t)
 
 const struct cf_target_ops cf_target_vhost = {
 	.name = "vhost",
+	.default_timeout_ms = 30000,
 	.open = vh_open,
 	.get_features = vh_get_features,
 	.set_features = vh_set_features,

@@ -818,6 +818,7 @@ static int vu_transport_reset(struct cf_target *t)
 
 const struct cf_target_ops cf_target_vhostuser = {
 	.name = "vhost-user",
+	.default_timeout_ms = 15000,
 	.check = vu_check,
 	.open = vu_open,
 	.get_features = vu_get_features,

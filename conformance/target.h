@@ -31,9 +31,17 @@
 
 struct cf_target;
 
+/* A case's timeout in the model and the hybrid target when neither --timeout nor the case
+ * asks for more. */
+#define CF_DEFAULT_TIMEOUT_MS 5000
+
 /* Socket types of the application side, the virtio_vsock_hdr type numbers (VSK_TYPE_*). */
 struct cf_target_ops {
 	const char *name;        /* "model", "vhost", "vhost-user" */
+	/* A case's timeout without --timeout (a case that needs more keeps its own): what a
+	 * real device needs under emulation (TCG), where one 64 KiB windowed transfer takes
+	 * seconds; the model runs in virtual time. */
+	int default_timeout_ms;
 
 	/* Checks the argument of --target NAME=ARG (arg NULL without '=') and the options
 	 * that concern the target (cid_set: --cid was given; a target whose guest CID is

@@ -56,12 +56,13 @@ rc=$?
 ok $? "vsock-conformance --list names the cases ($(wc -l <"$T/list") lines, status $rc)"
 diag "$T/list.err"
 
-# Each case gets 30 s instead of the default 5: under TCG the kernel's vhost worker, its
-# sockets and the suite share two slow vCPUs, and the credit cases move 64 to 264 KiB in
-# 4 KiB windows, one quiet period per window.  A case that passes takes what it needs;
-# only a case that waits for something that never comes uses its whole timeout.
+# No --timeout: the vhost target's own default (30 s a case, the model's is 5) is what is
+# tested.  Under TCG the kernel's vhost worker, its sockets and the suite share two slow
+# vCPUs, and the credit cases move 64 to 264 KiB in 4 KiB windows, one quiet period per
+# window.  A case that passes takes what it needs; only a case that waits for something
+# that never comes uses its whole timeout.
 t0=${EPOCHREALTIME/./}
-timeout 250 vsock-conformance --target vhost --timeout 30000 --json "$T/r.json" \
+timeout 250 vsock-conformance --target vhost --json "$T/r.json" \
 	--capture "$T/c.pcap" >"$T/tap" 2>"$T/run.err"
 rc=$?
 ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
