@@ -6,10 +6,6 @@
 #include "vsk/proto.h"
 #include "vsk/relay.h"
 
-_Static_assert(VSK_RELAY_BODY_MAX == VSK_VIRTIO_HDR_LEN + VSK_MAX_PKT_BUF_SIZE,
-	       "relay body: a header and the largest payload");
-_Static_assert(VSK_RELAY_HDR_LEN == 8, "relay frame header");
-
 const char *vsk_relay_name(unsigned kind)
 {
 	switch (kind) {
@@ -61,11 +57,22 @@ long vsk_relay_parse(const uint8_t *p, size_t len, struct vsk_relay_frame *f)
 	return (long)(VSK_RELAY_HDR_LEN + blen);
 }
 
-void vsk_relay_hdr(uint8_t out[8], unsigned kind, uint32_t blen)
+static void put_le32(uint8_t *out, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		out[i] = (uint8_t)(v >> (8 * i));
+}
+
+void vsk_relay_hdr(uint8_t out[VSK_RELAY_HDR_LEN], unsigned kind, uint32_t blen)
 {
 	out[0] = (uint8_t)kind;
 	out[1] = (uint8_t)(kind >> 8);
 	out[2] = out[3] = 0;
-	for (int i = 0; i < 4; i++)
-		out[4 + i] = (uint8_t)(blen >> (8 * i));
+	put_le32(out + 4, blen);
+}
+
+void vsk_relay_short(uint8_t out[VSK_RELAY_SHORT_LEN], uint32_t buf_len, uint32_t pkt_len)
+{
+	put_le32(out, buf_len);
+	put_le32(out + 4, pkt_len);
 }

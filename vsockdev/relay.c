@@ -241,12 +241,8 @@ void vd_relay_placed(struct vd *vd, uint64_t wlen, size_t written)
 
 	if (written < p->len) {
 		uint8_t b[VSK_RELAY_SHORT_LEN];
-		uint32_t w = wlen > UINT32_MAX ? UINT32_MAX : (uint32_t)wlen;
 
-		for (int i = 0; i < 4; i++) {
-			b[i] = (uint8_t)(w >> (8 * i));
-			b[4 + i] = (uint8_t)(p->len >> (8 * i));
-		}
+		vsk_relay_short(b, wlen > UINT32_MAX ? UINT32_MAX : (uint32_t)wlen, p->len);
 		put_frame(vd, VSK_RELAY_RX_SHORT, b, sizeof(b), NULL, 0);
 	}
 	free(p);
