@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <vsk/number.h>
+#include <vsk/sbuf.h>
 
 #include "agent.h"
 
@@ -40,7 +41,7 @@ long cf_agent_parse(const uint8_t *p, size_t len, struct cf_agent_reply *r, uint
 	n = (size_t)(nl - p);
 	memset(r, 0, sizeof(*r));
 	if (n >= 3 && !memcmp(p, "err", 3) && (n == 3 || p[3] == ' ')) {
-		size_t s = n > 3 ? 4 : 3, e = s, t = 0;
+		size_t s = n > 3 ? 4 : 3, e = s;
 
 		while (e < n && p[e] != ' ')
 			e++;
@@ -48,9 +49,8 @@ long cf_agent_parse(const uint8_t *p, size_t len, struct cf_agent_reply *r, uint
 		for (size_t k = 0; k < sizeof(errs) / sizeof(errs[0]); k++)
 			if (strlen(errs[k].name) == e - s && !memcmp(errs[k].name, p + s, e - s))
 				r->err = errs[k].err;
-		for (i = e < n ? e + 1 : n; i < n && t + 1 < sizeof(r->text); i++)
-			r->text[t++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
-		r->text[t] = 0;
+		i = e < n ? e + 1 : n;
+		vsk_printable(r->text, sizeof(r->text), p + i, n - i, '?');
 		return (long)n + 1;
 	}
 	if (n < 2 || memcmp(p, "ok", 2) || (n > 2 && p[2] != ' ')) {
@@ -76,13 +76,8 @@ long cf_agent_parse(const uint8_t *p, size_t len, struct cf_agent_reply *r, uint
 				r->num[r->ntok] = v;
 				r->isnum[r->ntok] = true;
 			}
-			if (r->ntok == 0) {
-				size_t w = e - s < sizeof(r->word) - 1 ? e - s : sizeof(r->word) - 1;
-
-				for (size_t k = 0; k < w; k++)
-					r->word[k] = p[s + k] >= 0x20 && p[s + k] < 0x7f ?
-						     (char)p[s + k] : '?';
-			}
+			if (r->ntok == 0)
+				vsk_printable(r->word, sizeof(r->word), p + s, e - s, '?');
 		} else if (!(e - s == 1 && p[s] == '-')) {
 			if ((e - s) % 2 || (e - s) / 2 > cap) {
 				snprintf(why, whylen, "agent: hex of %zu digits for %zu bytes",

@@ -2,6 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vsk/sbuf.h>
+
 #include "guest-opts.h"
 
 int cf_guest_opts_parse(const uint8_t *p, size_t n, struct cf_guest_opts *o, char *err,
@@ -22,12 +24,11 @@ int cf_guest_opts_parse(const uint8_t *p, size_t n, struct cf_guest_opts *o, cha
 		else if (tlen > 6 && !memcmp(tok, "agent=", 6))
 			dst = o->agent, k = 6;
 		if (!dst) {
-			snprintf(err, errlen, "'%.*s' is not relay=PATH or "
-				 "agent=PATH %s", (int)(tlen > 40 ? 40 : tlen), (const char *)tok,
+			char shown[41];
+
+			vsk_printable(shown, sizeof(shown), tok, tlen, '?');
+			snprintf(err, errlen, "'%s' is not relay=PATH or agent=PATH %s", shown,
 				 usage);
-			for (char *c = err; *c; c++)
-				if (*c < 0x20 || *c > 0x7e)
-					*c = '?';
 			return -1;
 		}
 		if (dst[0]) {

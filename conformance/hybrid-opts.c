@@ -5,17 +5,15 @@
 #include <vsk/error.h>
 #include <vsk/hybrid.h>
 #include <vsk/number.h>
+#include <vsk/sbuf.h>
 
 #include "hybrid-opts.h"
 
 const char *cf_shown(char *out, size_t cap, const uint8_t *p, size_t n, size_t max)
 {
-	size_t i;
+	size_t room = cap - 4 < max ? cap - 4 : max;
 
-	for (i = 0; i < n && i < max && i + 4 < cap; i++)
-		out[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
-	out[i] = 0;
-	if (i < n)
+	if (vsk_printable(out, room + 1, p, n, '?') < n)
 		strcat(out, "...");
 	return out;
 }

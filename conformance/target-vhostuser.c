@@ -42,6 +42,7 @@
 #include <vsk/error.h>
 #include <vsk/hybrid.h>
 #include <vsk/proto.h>
+#include <vsk/sbuf.h>
 #include <vsk/unixsock.h>
 #include <vsk/vhostuser.h>
 
@@ -710,10 +711,7 @@ static int vu_app_connected(struct cf_target *t, int h, int timeout_ms)
 			size_t n = nl ? (size_t)(nl - a->line) : a->line_len;
 			char shown[VSK_HYBRID_LINE_MAX + 1];
 
-			for (size_t i = 0; i < n; i++)
-				shown[i] = a->line[i] >= 0x20 && a->line[i] < 0x7f ?
-					   (char)a->line[i] : '?';
-			shown[n] = '\0';
+			vsk_printable(shown, sizeof(shown), a->line, n, '?');
 			snprintf(t->why, sizeof(t->why), "the backend answered CONNECT with '%s', "
 				 "not OK <port>", shown);
 			a->err = -EPROTO;

@@ -327,11 +327,7 @@ static void put_dump(struct vsk_fmt *f, const struct vsk_pkt *pkt, struct vsk_sb
 		if (f->dump == VSK_DUMP_HEX_ASCII) {
 			line[k++] = ' ';
 			line[k++] = ' ';
-			for (size_t i = 0; i < m; i++) {
-				uint8_t c = p[off + i];
-
-				line[k++] = (c >= 0x20 && c < 0x7f) ? (char)c : '.';
-			}
+			k += vsk_printable(line + k, m + 1, p + off, m, '.');
 		}
 		line[k++] = '\n';
 		vsk_sbuf_put(b, line, k);

@@ -1,4 +1,4 @@
-/* sbuf.c - growable output buffer. */
+/* sbuf.c - growable output buffer and text helpers (vsk/sbuf.h). */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -114,4 +114,16 @@ void vsk_sbuf_putu(struct vsk_sbuf *b, unsigned long long v)
 		return;
 	b->len = (size_t)(vsk_digits_write(b->p + b->len, v) - b->p);
 	b->p[b->len] = 0;
+}
+
+size_t vsk_printable(char *out, size_t cap, const uint8_t *p, size_t len, char subst)
+{
+	size_t i;
+
+	if (cap == 0)
+		return 0;
+	for (i = 0; i < len && i < cap - 1; i++)
+		out[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : subst;
+	out[i] = '\0';
+	return i;
 }

@@ -16,6 +16,7 @@
 
 #include "vsk/error.h"
 #include "vsk/hybrid.h"
+#include "vsk/sbuf.h"
 #include "vsk/unixsock.h"
 #include "vsockcat.h"
 
@@ -302,9 +303,15 @@ int net_uds_connect(const struct opts *o)
 		rc = vsk_hybrid_parse_ok(line, len, &okport, &used);
 		if (rc == 1)
 			break;
-		if (rc < 0)
-			errx(1, "%s: unexpected answer to CONNECT %u: '%.*s'", o->uds, o->port,
-			     (int)strcspn((const char *)line, "\n"), (const char *)line);
+		if (rc < 0) {
+			const uint8_t *nl = memchr(line, '\n', len);
+			char shown[sizeof(line) + 1];
+
+			vsk_printable(shown, sizeof(shown), line,
+				      nl ? (size_t)(nl - line) : len, '?');
+			errx(1, "%s: unexpected answer to CONNECT %u: '%s'", o->uds, o->port,
+			     shown);
+		}
 	}
 	if (o->verbose)
 		warnx("connected through %s to guest port %u (OK %u)", o->uds, o->port, okport);

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vsk/sbuf.h"
 #include "vsk/unixsock.h"
 
 #include "vsockdev.h"
@@ -86,8 +87,12 @@ static void handshake(struct vd *vd, struct vd_conn *c)
 	if (rc == 0)
 		return;
 	if (rc < 0) {
-		vd_log(vd, 1, "%s: bad CONNECT line '%.*s'", vd->uds_path,
-		       (int)strcspn((const char *)c->line, "\n"), (const char *)c->line);
+		const uint8_t *nl = memchr(c->line, '\n', c->line_len);
+		char shown[sizeof(c->line) + 1];
+
+		vsk_printable(shown, sizeof(shown), c->line,
+			      nl ? (size_t)(nl - c->line) : c->line_len, '?');
+		vd_log(vd, 1, "%s: bad CONNECT line '%s'", vd->uds_path, shown);
 		vd_conn_free(vd, c);
 		return;
 	}

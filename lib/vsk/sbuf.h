@@ -1,8 +1,10 @@
-/* sbuf.h - a growable byte buffer that libvsk formats into (libvsk never prints). */
+/* sbuf.h - a growable byte buffer that libvsk formats into, and text helpers (libvsk
+ * never prints: the caller shows what these write). */
 #ifndef VSK_SBUF_H
 #define VSK_SBUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct vsk_sbuf {
@@ -39,5 +41,12 @@ void vsk_sbuf_putu(struct vsk_sbuf *b, unsigned long long v);
 
 /* Writes v in decimal at w (at most 20 bytes, no NUL); returns the end. */
 char *vsk_digits_write(char *w, unsigned long long v);
+
+/* Writes p[0..len), bytes a peer or a user chose, as text that is safe to show in a
+ * message or a dump column: every byte other than printable ASCII (0x20..0x7e) becomes
+ * subst, at most cap - 1 bytes are written, then a NUL (nothing when cap is 0).  Stops
+ * nowhere else: to show a peer's line, pass the length up to its newline.  Returns how
+ * many bytes of p were written: less than len when out was too small. */
+size_t vsk_printable(char *out, size_t cap, const uint8_t *p, size_t len, char subst);
 
 #endif
