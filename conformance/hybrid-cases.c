@@ -71,7 +71,8 @@ static int variant(struct hy *h, const char *label, const void *line, size_t len
 	return res;
 }
 
-/* "CONNECT <port>\n" into buf with the given keyword and separators. */
+/* A CONNECT line into buf with another keyword spelling, other separators or a port past
+ * u32 (the plain "CONNECT <port>\n" is lib's vsk_hybrid_build_connect). */
 static size_t line_of(char *buf, size_t cap, const char *kw, const char *sep,
 		      unsigned long long port, const char *end)
 {
@@ -84,8 +85,8 @@ static size_t line_of(char *buf, size_t cap, const char *kw, const char *sep,
 
 static void c_connect(struct hy *h)
 {
-	char line[64];
-	size_t n = line_of(line, sizeof(line), "CONNECT", " ", hy_echo_port(h), "\n");
+	uint8_t line[VSK_HYBRID_LINE_MAX];
+	size_t n = vsk_hybrid_build_connect(line, sizeof(line), hy_echo_port(h));
 
 	hy_required(h, "\"CONNECT %u\\n\" to a port with a guest listener is answered "
 		    "\"OK <n>\\n\", then the bytes flow to the listener and back", hy_echo_port(h));
@@ -183,8 +184,8 @@ static void c_bad_port(struct hy *h)
 
 static void c_unknown_port(struct hy *h)
 {
-	char line[64];
-	size_t n = line_of(line, sizeof(line), "CONNECT", " ", hy_closed_port(h), "\n");
+	uint8_t line[VSK_HYBRID_LINE_MAX];
+	size_t n = vsk_hybrid_build_connect(line, sizeof(line), hy_closed_port(h));
 
 	hy_required(h, "CONNECT to a guest port nobody listens on (%u) is closed without OK "
 		    "once the guest refuses (RST): no hang", hy_closed_port(h));
@@ -194,8 +195,8 @@ static void c_unknown_port(struct hy *h)
 
 static void c_close_before_ok(struct hy *h)
 {
-	char line[64];
-	size_t n = line_of(line, sizeof(line), "CONNECT", " ", hy_echo_port(h), "\n");
+	uint8_t line[VSK_HYBRID_LINE_MAX];
+	size_t n = vsk_hybrid_build_connect(line, sizeof(line), hy_echo_port(h));
 	const struct { const char *label; size_t len; } v[] = {
 		{"closed with nothing sent", 0},
 		{"closed after \"CONNECT <port>\" without the newline", n - 1},
@@ -228,8 +229,9 @@ static void c_ok_format(struct hy *h)
 		    "no CR; n is the host-side port (Firecracker, Cloud Hypervisor: from 2^30) or "
 		    "the guest port (vhost-device-vsock): both accepted, the kind reported");
 	for (int i = 0; i < 2 && !hy_failed(h); i++) {
-		char line[64], s[160];
-		size_t n = line_of(line, sizeof(line), "CONNECT", " ", hy_echo_port(h), "\n"), wl;
+		uint8_t line[VSK_HYBRID_LINE_MAX];
+		char s[160];
+		size_t n = vsk_hybrid_build_connect(line, sizeof(line), hy_echo_port(h)), wl;
 		struct hy_reply rep;
 		int fd = hy_handshake(h, line, n, &rep);
 
@@ -263,8 +265,8 @@ static void c_ok_format(struct hy *h)
 
 static void c_pipelined(struct hy *h)
 {
-	uint8_t buf[64 + 1000], back[1000], want[1000];
-	size_t n = line_of((char *)buf, 64, "CONNECT", " ", hy_echo_port(h), "\n"), got;
+	uint8_t buf[VSK_HYBRID_LINE_MAX + 1000], back[1000], want[1000];
+	size_t n = vsk_hybrid_build_connect(buf, VSK_HYBRID_LINE_MAX, hy_echo_port(h)), got;
 	struct hy_reply rep;
 	char s[160];
 	int fd;
@@ -414,8 +416,8 @@ static void c_parallel(struct hy *h)
 	hy_required(h, "16 connections open at once (all CONNECT lines sent before any OK is "
 		    "read), 64 KiB each echoed concurrently and byte-identical");
 	for (; open < N; open++) {
-		char line[64];
-		size_t n = line_of(line, sizeof(line), "CONNECT", " ", hy_echo_port(h), "\n");
+		uint8_t line[VSK_HYBRID_LINE_MAX];
+		size_t n = vsk_hybrid_build_connect(line, sizeof(line), hy_echo_port(h));
 
 		if ((fds[open] = hy_dial(h)) < 0)
 			goto out;
