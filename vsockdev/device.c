@@ -622,10 +622,11 @@ static bool rx_fill(struct vd *vd)
 			c->pending &= ~(unsigned)VD_P_RESPONSE;
 		} else if (can_send_data(vd, c)) {
 			uint64_t room = ch.wlen - VSK_VIRTIO_HDR_LEN;
+			uint32_t credit = peer_credit(vd, c);
 
 			plen = c->h2g_len;
-			if (plen > peer_credit(vd, c))
-				plen = peer_credit(vd, c);
+			if (plen > credit)
+				plen = credit;
 			if (plen > room)
 				plen = (size_t)room;
 			if (plen > VSK_MAX_PKT_BUF_SIZE)
