@@ -1,16 +1,10 @@
 # shellcheck shell=bash
-# tests/conformance-tap.bash - TAP helpers of the conformance suite's CLI tests
-# (tests/cli/conformance.sh, tests/cli/conformance-vhostuser.sh), sourced: they count in
-# the caller's n and failed.  Not a test itself (tests/run runs tests/cli/*.sh).
-
-# ok STATUS DESC: one TAP line; returns STATUS so that `ok $? ... || diag` works.
-# shellcheck disable=SC2034  # failed is the caller's
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-	return "$1"
-}
-diag() { sed 's/^/#   /'; }
+# tests/conformance-tap.bash - helpers of the conformance suite's CLI tests
+# (tests/cli/conformance.sh, tests/cli/conformance-vhostuser.sh,
+# tests/cli/conformance-hybrid.sh), sourced, on top of tests/tap.bash (ok, diag,
+# expect_exit, man_matches_usage).  Not a test itself (tests/run runs tests/cli/*.sh).
+# shellcheck source=../tap.bash  # (relative to tests/cli, where the sourcing scripts are)
+. "$(dirname "${BASH_SOURCE[0]}")/tap.bash"
 
 # The failing case names of a vsock-conformance TAP run, sorted, one line.
 fails() { sed -n 's/^not ok [0-9]* - \([a-z0-9_]*\) .*/\1/p' "$1" | sort | tr '\n' ' ' | sed 's/ $//'; }

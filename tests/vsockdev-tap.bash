@@ -1,19 +1,19 @@
 # shellcheck shell=bash
 # tests/vsockdev-tap.bash - helpers of the tests that run vsockdev on the build machine
-# (tests/cli/vsockdev.sh, tests/cli/vsockdev-relay.sh), sourced: they count in the caller's
-# n, failed and last, and kill the caller's pids and remove its T at exit (VSK_KEEP=1
-# keeps T).  Not a test itself (tests/run runs tests/cli/*.sh).
-# shellcheck disable=SC2034  # n, failed, last, pids, dpid and vmpid are the caller's
-n=0 failed=0 last=0
+# (tests/cli/vsockdev.sh, tests/cli/vsockdev-relay.sh, tests/cli/conformance-guest.sh),
+# sourced, on top of tests/tap.bash (ok, diag, expect_exit, man_matches_usage; diag only
+# after a failed test here) and tests/wait.bash: they kill the caller's pids and remove
+# its T at exit (VSK_KEEP=1 keeps T).  Not a test itself (tests/run runs tests/cli/*.sh).
+# shellcheck disable=SC2034  # pids, dpid and vmpid are the caller's
+# shellcheck source=../tap.bash  # (relative to tests/cli, where the sourcing scripts are)
+. "$(dirname "${BASH_SOURCE[0]}")/tap.bash"
+TAP_DIAG=failed
 pids=()
 cleanup() {
 	stop_pids
 	[ -n "${VSK_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-ok() { n=$((n + 1)); last=$1; if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
-# diag: stdin as TAP comments, only after a failed test
-diag() { if [ "$last" = 0 ]; then cat >/dev/null; else sed 's/^/#   /'; fi; }
 # shellcheck source=wait.bash
 . "$(dirname "${BASH_SOURCE[0]}")/wait.bash"
 # stop_pids: kills the caller's background pids and waits for them

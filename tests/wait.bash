@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # tests/wait.bash - bounded waits, sourced by the tests on the build machine
-# (tests/vsockdev-tap.bash) and in the VM (tests/vm/lib.sh).  Never a timing assertion:
-# a bound only keeps a broken run from hanging.
+# (tests/vsockdev-tap.bash, tests/cli/vsockcat.sh) and in the VM (tests/vm/lib.sh).  Never
+# a timing assertion: a bound only keeps a broken run from hanging.
 # wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds; 1 when it never did
 wait_for() {
 	local s=$1 i

@@ -13,16 +13,8 @@ T=$(mktemp -d)
 bp=
 cleanup() { [ -n "$bp" ] && kill "$bp" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi
-	return "$1"
-}
-diag() { sed 's/^/#   /'; }
-# the failing cases of a TAP run, sorted, on one line; and how many of them name a rule
-failing() { awk '/^not ok/ { print $5 }' "$1" | sort | tr '\n' ' ' | sed 's/ $//'; }
-nrules() { grep -c '^#   rule: [a-z0-9_]*$' "$1"; }
+# shellcheck source=../conformance-tap.bash
+. tests/conformance-tap.bash    # ok, diag, expect_exit, fails, rules_named
 # backend [FAULT]: (re)starts tests/hybrid-backend.py on $T/h.sock, echo service on 5100
 backend() {
 	[ -n "$bp" ] && kill "$bp" 2>/dev/null && wait "$bp" 2>/dev/null
@@ -60,8 +52,8 @@ while read -r fault want only; do
 	backend "$fault"
 	"$C" --timeout 3000 --target "hybrid=$T/h.sock" ${only:+--only "$only"} >"$T/f.out" 2>&1
 	rc=$?
-	got=$(failing "$T/f.out")
-	[ $rc = 1 ] && [ "$got" = "$want" ] && [ "$(nrules "$T/f.out")" = 1 ]
+	got=$(fails "$T/f.out")
+	[ $rc = 1 ] && [ "$got" = "$want" ] && rules_named "$T/f.out"
 	ok $? "fault $fault: fails $want (got: ${got:-none}, status $rc)" || grep -A3 '^not ok' "$T/f.out" | diag
 done <<'E'
 ok-lower ok_format
@@ -74,14 +66,8 @@ die-early close_before_ok close_before_ok
 E
 
 # ---- usage errors ----
-usage() {
-	local pat=$1 desc=$2
-	shift 2
-	"$C" "$@" >"$T/u.out" 2>"$T/u.err"
-	local rc=$?
-	[ $rc = 2 ] && [ "$(wc -l <"$T/u.err")" = 1 ] && [ ! -s "$T/u.out" ] && grep -q -- "$pat" "$T/u.err"
-	ok $? "$desc (status $rc)" || diag <"$T/u.err"
-}
+# usage PATTERN DESC ARGS...
+usage() { local pat=$1 desc=$2; shift 2; expect_exit 2 "$pat" "$desc" -- "$C" "$@"; }
 usage "no socket path" "hybrid without a path" --target hybrid
 usage "no socket path" "hybrid= with an empty path" --target hybrid=
 usage "'bogus=1': not port=P or hostport=H" "unknown hybrid option" --target "hybrid=$T/h.sock,bogus=1"

@@ -23,10 +23,9 @@ cleanup() {
 	[ -n "${VSK_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-n=0 failed=0
 
 # shellcheck source=../conformance-tap.bash
-. tests/conformance-tap.bash    # ok, diag, fails, rules_named
+. tests/conformance-tap.bash    # ok, diag, expect_exit, fails, rules_named
 
 # start_dev DIR [vsockdev options]: vsockdev --persist on DIR/vu and DIR/uds, waiting
 # (at most 10 s, a hang guard) for its socket.
@@ -125,18 +124,11 @@ while read -r mut; do
 done <"$T/dmuts"
 
 # ---- usage errors: status 2, one line on stderr, nothing on stdout ----
+# expect_usage PROG PATTERN DESC ARGS...
 expect_usage() {
 	local prog=$1 pat=$2 desc=$3
 	shift 3
-	"$prog" "$@" >"$T/out" 2>"$T/err" </dev/null
-	local rc=$? lines
-	lines=$(wc -l <"$T/err")
-	if [ $rc = 2 ] && [ "$lines" = 1 ] && [ ! -s "$T/out" ] && grep -qF -- "$pat" "$T/err"; then
-		ok 0 "$desc"
-	else
-		ok 1 "$desc (status $rc, $lines stderr lines)"
-		diag <"$T/err"
-	fi
+	expect_exit 2 "$pat" "$desc" -- "$prog" "$@"
 }
 expect_usage "$C" "vhost-user needs the backend's socket" "--target vhost-user without socket" \
 	--target vhost-user

@@ -10,10 +10,9 @@ B=${VSK_BUILD:-$PWD/build}
 C=$B/vsock-conformance
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-n=0 failed=0
 
 # shellcheck source=../conformance-tap.bash
-. tests/conformance-tap.bash    # ok, diag, fails, rules_named
+. tests/conformance-tap.bash    # ok, diag, expect_exit, man_matches_usage, fails, rules_named
 
 # ---- the model passes every case, in seconds ----
 "$C" --target model >"$T/all" 2>"$T/err"
@@ -115,20 +114,8 @@ rc=$?
 ok $? "a case that waits past --timeout fails with a timeout and the next one runs"
 
 # ---- usage errors: status 2, one line on stderr, nothing on stdout ----
-expect_usage() {
-	local pat=$1 desc=$2
-	shift 2
-	"$C" "$@" >"$T/out" 2>"$T/err" </dev/null
-	local rc=$? lines
-	lines=$(wc -l <"$T/err")
-	if [ $rc = 2 ] && [ "$lines" = 1 ] && [ ! -s "$T/out" ] &&
-		grep -qE "^vsock-conformance: .*$pat" "$T/err"; then
-		ok 0 "$desc"
-	else
-		ok 1 "$desc (status $rc, $lines stderr lines)"
-		diag <"$T/err"
-	fi
-}
+# expect_usage PATTERN DESC ARGS...
+expect_usage() { local pat=$1 desc=$2; shift 2; expect_exit 2 "$pat" "$desc" -- "$C" "$@"; }
 expect_usage "unknown option --bogus" "unknown long option" --bogus
 expect_usage "unknown option -x" "unknown short option" -x
 expect_usage "unexpected argument 'extra'" "stray argument" extra
@@ -158,19 +145,11 @@ expect_usage "cannot use --list with --list-mutations" "--list with --list-mutat
 ok $? "-h: usage on stdout, status 0"
 
 # ---- the man page ----
-if command -v mandoc >/dev/null; then
-	"$C" -h 2>&1 | sed 's/^usage: //' | tr -s ' \n\t' ' ' | sed 's/ $//' >"$T/usage"
-	mandoc -T ascii man/vsock-conformance.1 2>/dev/null | sed 's/.\x08//g' |
-		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n' ' ' |
-		sed 's/^ //;s/ $//' >"$T/synopsis"
-	cmp -s "$T/usage" "$T/synopsis"; ok $? "man SYNOPSIS matches usage()" || { echo "usage:    $(cat "$T/usage")"; echo "synopsis: $(cat "$T/synopsis")"; } | diag
-	mandoc -Tlint man/vsock-conformance.1 >"$T/lint" 2>&1; ok $? "mandoc -Tlint is clean"
-	diag <"$T/lint"
-	# every case and every mutation is in the man page
-	missing=$( { "$C" --list | awk '{print $2}'; cut -f1 "$T/muts"; } | while read -r w; do
-		grep -q "$w" man/vsock-conformance.1 || echo "$w"; done)
-	[ -z "$missing" ]; ok $? "the man page lists every case and mutation"
-	[ -z "$missing" ] || echo "$missing" | diag
-fi
+man_matches_usage "$C" man/vsock-conformance.1
+# every case and every mutation is in the man page
+missing=$( { "$C" --list | awk '{print $2}'; cut -f1 "$T/muts"; } | while read -r w; do
+	grep -q "$w" man/vsock-conformance.1 || echo "$w"; done)
+[ -z "$missing" ]; ok $? "the man page lists every case and mutation"
+[ -z "$missing" ] || echo "$missing" | diag
 echo "1..$n"
 exit $failed

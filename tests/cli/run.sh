@@ -8,26 +8,12 @@ D=$B/vsockdump
 FIX=tests/golden/tcpdump-vsock-1.pcapng
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
-diag() { sed 's/^/#   /'; }
+# shellcheck source=../tap.bash
+. tests/tap.bash    # ok, diag, expect_exit, man_matches_usage
 
 # expect_error STATUS-PATTERN PATTERN DESC -- ARGS...: one stderr line matching PATTERN,
 # exit status matching STATUS-PATTERN (1 or 2), nothing on stdout for usage errors.
-expect_error() {
-	local want=$1 pat=$2 desc=$3
-	shift 4
-	"$D" "$@" >"$T/out" 2>"$T/err" </dev/null
-	local rc=$? lines
-	lines=$(wc -l <"$T/err")
-	if [[ $rc =~ ^($want)$ ]] && [ "$lines" = 1 ] && grep -qE "^vsockdump: .*$pat" "$T/err"; then
-		ok 0 "$desc"
-	else
-		ok 1 "$desc (status $rc, $lines stderr lines)"
-		diag <"$T/err"
-	fi
-}
+expect_error() { local s=$1 pat=$2 desc=$3; shift 4; expect_exit "$s" "$pat" "$desc" -- "$D" "$@"; }
 
 # Usage errors: exit 2.
 expect_error 2 "unknown option --bogus" "unknown long option" -- --bogus
@@ -115,13 +101,6 @@ make -s --no-print-directory install B="$B" DESTDIR="$T/inst" PREFIX=/opt/vk >/d
 ok $? "make install DESTDIR=... PREFIX=/opt/vk"
 
 # The man page SYNOPSIS is the usage text.
-if command -v mandoc >/dev/null; then
-	"$D" -h 2>&1 | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//' >"$T/usage"
-	mandoc -T ascii man/vsockdump.8 2>/dev/null | sed 's/.\x08//g' | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' |
-		tr -s ' \n' ' ' | sed 's/^ //;s/ $//' >"$T/synopsis"
-	cmp -s "$T/usage" "$T/synopsis"; ok $? "man SYNOPSIS matches usage()"
-	[ $? = 0 ] || { echo "usage:    $(cat "$T/usage")"; echo "synopsis: $(cat "$T/synopsis")"; } | diag
-	mandoc -Tlint man/vsockdump.8 >"$T/lint" 2>&1; ok $? "mandoc -Tlint is clean"; diag <"$T/lint"
-fi
+man_matches_usage "$D" man/vsockdump.8
 echo "1..$n"
 exit $failed

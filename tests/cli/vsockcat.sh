@@ -16,29 +16,15 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-n=0 failed=0
+# shellcheck source=../tap.bash
+. tests/tap.bash        # ok, diag (only after a failed test), expect_exit, man_matches_usage
+TAP_DIAG=failed
+# shellcheck source=../wait.bash
+. tests/wait.bash       # wait_for
 
-last=0
-ok() { n=$((n + 1)); last=$1; if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; }
-# diag: stdin as TAP comments, only after a failed test
-diag() { if [ "$last" = 0 ]; then cat >/dev/null; else sed 's/^/#   /'; fi; }
-
-# expect_usage PATTERN DESC -- ARGS...: status 2, one stderr line matching PATTERN,
-# nothing on stdout.  Every case here fails in option parsing, before any socket.
-expect_usage() {
-	local pat=$1 desc=$2
-	shift 3
-	timeout 5 "$V" "$@" >"$T/out" 2>"$T/err" </dev/null
-	local rc=$? lines
-	lines=$(wc -l <"$T/err")
-	if [ "$rc" = 2 ] && [ "$lines" = 1 ] && [ ! -s "$T/out" ] &&
-		grep -qE "^vsockcat: .*$pat" "$T/err"; then
-		ok 0 "$desc"
-	else
-		ok 1 "$desc (status $rc, $lines stderr lines)"
-		diag <"$T/err"
-	fi
-}
+# expect_usage PATTERN DESC -- ARGS...: vsockcat ARGS is a usage error (tests/tap.bash).
+# Every case here fails in option parsing, before any socket.
+expect_usage() { local pat=$1 desc=$2; shift 3; expect_exit 2 "$pat" "$desc" -- "$V" "$@"; }
 
 expect_usage "unknown option --bogus" "unknown long option" -- --bogus 1 2
 expect_usage "unknown option -j" "unknown short option" -- -j 1 2
@@ -85,34 +71,12 @@ expect_usage "-z cannot be used with" "-z with --bench" -- -z --bench 1 1-2
 # -h: the usage on stdout, status 0.  The man page SYNOPSIS is the same text.
 "$V" -h >"$T/usage" 2>&1
 ok $? "-h exits 0"
-if command -v mandoc >/dev/null; then
-	mandoc -Tascii man/vsockcat.1 | sed 's/.\x08//g' |
-		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' |
-		sed 's/^ *//; s/ *$//' >"$T/syn.man"
-	sed 's/^usage: //' "$T/usage" | tr -s ' \t\n' ' ' | sed 's/^ *//; s/ *$//' >"$T/syn.usage"
-	cmp -s "$T/syn.man" "$T/syn.usage"
-	ok $? "man/vsockcat.1 SYNOPSIS equals usage()"
-	diag <"$T/syn.man"
-	diag <"$T/syn.usage"
-	mandoc -Tlint -Wwarning man/vsockcat.1 >"$T/lint" 2>&1
-	[ ! -s "$T/lint" ]
-	ok $? "mandoc -Tlint -Wwarning finds nothing in man/vsockcat.1"
-	diag <"$T/lint"
-else
-	ok 0 "man SYNOPSIS # SKIP mandoc not installed"
-fi
+man_matches_usage "$V" man/vsockcat.1
 "$V" 2>"$T/err" >/dev/null
 grep -q 'see vsockcat -h' "$T/err"
 ok $? "no operands points at -h"
 
 # ---- hybrid vsock against the three VMM stand-ins ----
-# wait_for SECONDS CMD...: runs CMD every 0.1 s until it succeeds.
-wait_for() {
-	local s=$1 i
-	shift
-	for ((i = 0; i < s * 10; i++)); do "$@" && return 0; sleep 0.1; done
-	return 1
-}
 for m in firecracker cloud-hypervisor vhost-device-vsock; do
 	python3 "$PEER" "$m" serve "$T/$m.sock" >"$T/$m.ready" 2>"$T/$m.log" &
 	pids+=($!)

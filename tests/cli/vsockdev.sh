@@ -27,20 +27,8 @@ T=$(mktemp -d /tmp/vsockdev-test.XXXXXX)
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
 
 # ---- options ----
-expect_usage() {
-	local pat=$1 desc=$2
-	shift 3
-	timeout 5 "$D" "$@" >"$T/out" 2>"$T/err" </dev/null
-	local rc=$? lines
-	lines=$(wc -l <"$T/err")
-	if [ "$rc" = 2 ] && [ "$lines" = 1 ] && [ ! -s "$T/out" ] &&
-		grep -qE "^vsockdev: .*$pat" "$T/err"; then
-		ok 0 "$desc"
-	else
-		ok 1 "$desc (status $rc, $lines stderr lines)"
-		diag <"$T/err"
-	fi
-}
+# expect_usage PATTERN DESC -- ARGS...: vsockdev ARGS is a usage error (tests/tap.bash)
+expect_usage() { local pat=$1 desc=$2; shift 3; expect_exit 2 "$pat" "$desc" -- "$D" "$@"; }
 expect_usage "missing --socket" "no options" --
 expect_usage "missing --cid" "no --cid" -- --socket "$T/s" --uds "$T/u"
 expect_usage "missing --uds" "no --uds" -- --socket "$T/s" --cid 3
@@ -60,22 +48,7 @@ expect_usage "--relay '/tmp/x+': path too long" "--relay too long" -- --socket "
 
 "$D" -h >"$T/usage" 2>&1
 ok $? "-h exits 0"
-if command -v mandoc >/dev/null; then
-	mandoc -Tascii man/vsockdev.8 | sed 's/.\x08//g' |
-		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \t\n' ' ' |
-		sed 's/^ *//; s/ *$//' >"$T/syn.man"
-	sed 's/^usage: //' "$T/usage" | tr -s ' \t\n' ' ' | sed 's/^ *//; s/ *$//' >"$T/syn.usage"
-	cmp -s "$T/syn.man" "$T/syn.usage"
-	ok $? "man/vsockdev.8 SYNOPSIS equals usage()"
-	diag <"$T/syn.man"
-	diag <"$T/syn.usage"
-	mandoc -Tlint -Wwarning man/vsockdev.8 >"$T/lint" 2>&1
-	[ ! -s "$T/lint" ]
-	ok $? "mandoc -Tlint -Wwarning finds nothing in man/vsockdev.8"
-	diag <"$T/lint"
-else
-	ok 0 "man SYNOPSIS # SKIP mandoc not installed"
-fi
+man_matches_usage "$D" man/vsockdev.8
 
 timeout 5 "$D" --socket "$T/missing/vu.sock" --cid 3 --uds "$T/u" 2>"$T/err"
 [ $? = 1 ] && grep -q "^vsockdev: $T/missing/vu.sock: " "$T/err"

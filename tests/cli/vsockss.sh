@@ -10,10 +10,8 @@ B=${VSK_BUILD:-$PWD/build}
 D=$B/vsockss
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; return "$1"; }
-diag() { sed 's/^/#   /'; }
+# shellcheck source=../tap.bash
+. tests/tap.bash    # ok, diag, expect_exit, man_matches_usage
 
 # A dump as the kernel sends it: SOCK_DIAG_BY_FAMILY messages, then NLMSG_DONE.
 python3 - "$T" <<'PY'
@@ -39,20 +37,12 @@ open(d + "/empty", "wb").write(b"")
 PY
 
 # expect_error STATUS PATTERN DESC -- ARGS...: one stderr line "vsockss: ...PATTERN",
-# that status, nothing on stdout.  --read of a missing file goes first, so that even a
-# wrongly accepted command line reads a file instead of the kernel.
+# that status, nothing on stdout for a usage error.  --read of a missing file goes first,
+# so that even a wrongly accepted command line reads a file instead of the kernel.
 expect_error() {
-	local want=$1 pat=$2 desc=$3
+	local s=$1 pat=$2 desc=$3
 	shift 4
-	"$D" --read "$T/none" "$@" >"$T/out" 2>"$T/err" </dev/null
-	local rc=$? lines
-	lines=$(wc -l <"$T/err")
-	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && [ ! -s "$T/out" ] && grep -qE "^vsockss: .*$pat" "$T/err"; then
-		ok 0 "$desc"
-	else
-		ok 1 "$desc (status $rc, $lines stderr lines)"
-		diag <"$T/err"
-	fi
+	expect_exit "$s" "$pat" "$desc" -- "$D" --read "$T/none" "$@"
 }
 expect_error 2 "unknown option --bogus" "unknown long option" -- --bogus
 expect_error 2 "unknown option -x" "unknown short option" -- -x
@@ -158,15 +148,6 @@ ok $? "--read - reads standard input"
 "$D" -h >"$T/out" 2>"$T/err"; [ $? = 2 ] && grep -q '^usage: vsockss' "$T/err" && [ ! -s "$T/out" ]; ok $? "-h prints usage, exit 2"
 
 # The man page SYNOPSIS is the usage text.
-if command -v mandoc >/dev/null; then
-	"$D" -h 2>&1 | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//' >"$T/usage"
-	mandoc -T ascii man/vsockss.8 2>/dev/null | sed 's/.\x08//g' | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' |
-		tr -s ' \n' ' ' | sed 's/^ //;s/ $//' >"$T/synopsis"
-	cmp -s "$T/usage" "$T/synopsis"; ok $? "man SYNOPSIS matches usage()"
-	[ $? = 0 ] || { echo "usage:    $(cat "$T/usage")"; echo "synopsis: $(cat "$T/synopsis")"; } | diag
-	mandoc -Tlint man/vsockss.8 >"$T/lint" 2>&1; ok $? "mandoc -Tlint is clean"; diag <"$T/lint"
-else
-	ok 0 "man SYNOPSIS matches usage() # SKIP mandoc not installed"
-fi
+man_matches_usage "$D" man/vsockss.8
 echo "1..$n"
 exit $failed
