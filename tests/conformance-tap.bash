@@ -14,3 +14,16 @@ rules_named() {
 	     inb && /^#   rule: [a-z0-9_]+$/ { r = 1 }
 	     END { if (inb && !r) bad = 1; exit bad }' "$1"
 }
+# fails_exactly TAP STATUS WANT DESC [NOTE]: one test DESC: a vsock-conformance run that
+# exited with STATUS and wrote TAP failed exactly the cases WANT (sorted, one line), each
+# naming its rule; on failure what it did (and NOTE) as diagnostics.
+fails_exactly() {
+	local tap=$1 rc=$2 want=$3 desc=$4 note=${5:-} got named
+	got=$(fails "$tap")
+	rules_named "$tap" && named=1 || named=0
+	[ "$rc" = 1 ] && [ "$got" = "$want" ] && [ $named = 1 ]
+	ok $? "$desc" && return 0
+	{ echo "status $rc; failed: ${got:-none}; rule named: $named${note:+ ($note)}"
+	  grep -A3 '^not ok' "$tap"; } | diag
+	return 1
+}

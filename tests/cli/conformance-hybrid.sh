@@ -14,7 +14,7 @@ bp=
 cleanup() { [ -n "$bp" ] && kill "$bp" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 # shellcheck source=../conformance-tap.bash
-. tests/conformance-tap.bash    # ok, diag, expect_exit, fails, rules_named
+. tests/conformance-tap.bash    # ok, diag, expect_exit, fails_exactly
 # backend [FAULT]: (re)starts tests/hybrid-backend.py on $T/h.sock, echo service on 5100
 backend() {
 	[ -n "$bp" ] && kill "$bp" 2>/dev/null && wait "$bp" 2>/dev/null
@@ -51,10 +51,7 @@ ok $? "ok_format reports which kind of number the OK line carries" || diag <"$T/
 while read -r fault want only; do
 	backend "$fault"
 	"$C" --timeout 3000 --target "hybrid=$T/h.sock" ${only:+--only "$only"} >"$T/f.out" 2>&1
-	rc=$?
-	got=$(fails "$T/f.out")
-	[ $rc = 1 ] && [ "$got" = "$want" ] && rules_named "$T/f.out"
-	ok $? "fault $fault: fails $want (got: ${got:-none}, status $rc)" || grep -A3 '^not ok' "$T/f.out" | diag
+	fails_exactly "$T/f.out" $? "$want" "fault $fault: fails $want"
 done <<'E'
 ok-lower ok_format
 swallow pipelined

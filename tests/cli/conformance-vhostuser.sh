@@ -25,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 
 # shellcheck source=../conformance-tap.bash
-. tests/conformance-tap.bash    # ok, diag, expect_exit, fails, rules_named
+. tests/conformance-tap.bash    # ok, diag, expect_exit, fails_exactly
 
 # start_dev DIR [vsockdev options]: vsockdev --persist on DIR/vu and DIR/uds, waiting
 # (at most 10 s, a hang guard) for its socket.
@@ -115,12 +115,7 @@ while read -r mut; do
 		--timeout 15000 >"$T/m" 2>"$T/merr"
 	rc=$?
 	stop_dev
-	got=$(fails "$T/m")
-	rules_named "$T/m" && named=1 || named=0
-	[ $rc = 1 ] && [ "$got" = "$want" ] && [ $named = 1 ]
-	ok $? "vsockdev --mutate $mut: fails $want" && continue
-	{ echo "status $rc; failed: ${got:-none}; rule named: $named"
-	  grep -A3 '^not ok' "$T/m"; } | diag
+	fails_exactly "$T/m" "$rc" "$want" "vsockdev --mutate $mut: fails $want"
 done <"$T/dmuts"
 
 # ---- usage errors: status 2, one line on stderr, nothing on stdout ----

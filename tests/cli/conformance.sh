@@ -12,7 +12,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
 # shellcheck source=../conformance-tap.bash
-. tests/conformance-tap.bash    # ok, diag, expect_exit, man_matches_usage, fails, rules_named
+. tests/conformance-tap.bash    # ok, diag, expect_exit, man_matches_usage, fails_exactly
 
 # ---- the model passes every case, in seconds ----
 "$C" --target model >"$T/all" 2>"$T/err"
@@ -43,13 +43,7 @@ while IFS=$'\t' read -r mut caught text; do
 	"$C" --target "model=$mut" --timeout 1000 >"$T/m" 2>"$T/merr"
 	rc=$?
 	want=$(echo "$caught" | tr ', ' '\n\n' | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')
-	got=$(fails "$T/m")
-	# every failing case names its rule on the "#   rule:" line after it
-	rules_named "$T/m" && named=1 || named=0
-	[ $rc = 1 ] && [ "$got" = "$want" ] && [ $named = 1 ]
-	ok $? "model=$mut fails exactly: $want" && continue
-	{ echo "status $rc; failed: ${got:-none}; rule named: $named ($text)"
-	  grep -A3 '^not ok' "$T/m"; } | diag
+	fails_exactly "$T/m" "$rc" "$want" "model=$mut fails exactly: $want" "$text"
 done <"$T/muts"
 
 # ---- --only / --skip ----
