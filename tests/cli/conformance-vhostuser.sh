@@ -26,21 +26,19 @@ trap cleanup EXIT
 
 # shellcheck source=../conformance-tap.bash
 . tests/conformance-tap.bash    # ok, diag, expect_exit, fails_exactly
+# shellcheck source=../wait.bash
+. tests/wait.bash               # wait_for
 
 # start_dev DIR [vsockdev options]: vsockdev --persist on DIR/vu and DIR/uds, waiting
-# (at most 10 s, a hang guard) for its socket.
+# (at most 10 s, a hang guard) for its socket; 1 if it ended or never listened.
 start_dev() {
-	local dir=$1 i
+	local dir=$1
 	shift
 	mkdir -p "$dir"
 	"$D" --socket "$dir/vu" --uds "$dir/uds" --cid 42 --persist "$@" 2>"$dir/log" &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		[ -S "$dir/vu" ] && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	up_or_gone() { [ -S "$dir/vu" ] || ! kill -0 "$pid" 2>/dev/null; }
+	wait_for 10 up_or_gone && [ -S "$dir/vu" ]
 }
 stop_dev() {
 	kill "$pid" 2>/dev/null

@@ -17,9 +17,9 @@ B=${VSK_BUILD:-$PWD/build}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 chmod 0755 "$T"
-n=0 failed=0
-
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=1; fi; return "$1"; }
+# shellcheck source=../tap.bash
+. tests/tap.bash    # ok
+# diag: stdin as TAP comments, at most 30 lines (tshark's complaints run long)
 diag() { head -30 | sed 's/^/#   /'; }
 
 so=$(ls "$B"/dissector/plugins/*/epan/vsockkit.so 2>/dev/null | head -1)
