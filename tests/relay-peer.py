@@ -151,6 +151,11 @@ check(cmd(f"recv {h} 100 30000") == "ok 5 0 " + b"hello".hex(), "our RW reaches 
 check(cmd(f"send {h} 0 {b'world'.hex()}") == "ok 5", "the application sends 5 bytes")
 p = expect(pkt(5, 5000, 7000))
 check(p is not None and p["data"] == b"world" and p["len"] == 5, "they come as its RW")
+# A CREDIT_UPDATE the guest sent on its own after the read went out before that RW (its
+# tx queue is in order): dropped here, so that the one taken next answers our
+# CREDIT_REQUEST.  Else the answer could still be on its way when the close below ends
+# in our RST, and arrive after it (pkt_after_rst in vsockdev --check, seen on 6.12).
+pending[:] = [q for q in pending if q["op"] != 6]
 send(7000, 5000, 7, fwd_cnt=0)
 p = expect(pkt(6, 5000, 7000))
 check(p is not None and p["fwd_cnt"] == 5,
