@@ -27,6 +27,7 @@
 
 #include <vsk/number.h>
 #include <vsk/proto.h>
+#include <vsk/sbuf.h>
 
 #include "cases.h"
 #include "device.h"
@@ -363,34 +364,25 @@ static void tap_case(const struct opts *o, unsigned n, const struct entry *c,
 	fflush(stdout);
 }
 
-static void json_str(FILE *f, const char *s)
+/* The JSON report is built in memory, then written at once. */
+static void json_str(struct vsk_sbuf *b, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
+	vsk_sbuf_put_json(b, s, strlen(s));
 }
 
-static void json_report(FILE *f, const struct opts *o, const struct entry *const *run,
-			const struct cf_result *res, size_t n, const unsigned *count, double secs)
+static void json_report(struct vsk_sbuf *b, const struct opts *o,
+			const struct entry *const *run, const struct cf_result *res, size_t n,
+			const unsigned *count, double secs)
 {
 	char lay[48];
 
-	fprintf(f, "{\"tool\":\"vsock-conformance\",\"target\":");
-	json_str(f, o->target_name);
-	fprintf(f, ",\"target_arg\":");
+	vsk_sbuf_puts(b, "{\"tool\":\"vsock-conformance\",\"target\":");
+	json_str(b, o->target_name);
+	vsk_sbuf_puts(b, ",\"target_arg\":");
 	if (o->target_arg)
-		json_str(f, o->target_arg);
+		json_str(b, o->target_arg);
 	else
-		fputs("null", f);
+		vsk_sbuf_puts(b, "null");
 	if (o->target) {
 		uint64_t cid = o->cid;   /* the CID the cases used: the backend's under vhost-user */
 
@@ -399,52 +391,52 @@ static void json_report(FILE *f, const struct opts *o, const struct entry *const
 				cid = res[i].guest_cid;
 				break;
 			}
-		fprintf(f, ",\"guest_cid\":%" PRIu64 ",\"layout\":", cid);
-		json_str(f, cf_layout_str(&o->layout, lay, sizeof(lay)));
+		vsk_sbuf_putf(b, ",\"guest_cid\":%" PRIu64 ",\"layout\":", cid);
+		json_str(b, cf_layout_str(&o->layout, lay, sizeof(lay)));
 	} else {
-		fputs(",\"guest_cid\":null,\"layout\":null", f);   /* no virtqueues */
+		vsk_sbuf_puts(b, ",\"guest_cid\":null,\"layout\":null");   /* no virtqueues */
 	}
-	fprintf(f, ",\"seconds\":%.3f,\"summary\":{\"pass\":%u,\"fail\":%u,\"n/a\":%u},"
+	vsk_sbuf_putf(b, ",\"seconds\":%.3f,\"summary\":{\"pass\":%u,\"fail\":%u,\"n/a\":%u},"
 		"\"cases\":[", secs, count[CF_PASS], count[CF_FAIL], count[CF_NA]);
 	for (size_t i = 0; i < n; i++) {
 		const struct cf_result *r = &res[i];
 
-		fprintf(f, "%s\n{\"id\":%u,\"name\":", i ? "," : "", run[i]->id);
-		json_str(f, run[i]->name);
-		fputs(",\"group\":", f);
-		json_str(f, run[i]->group);
-		fputs(",\"clause\":", f);
-		json_str(f, run[i]->clause);
-		fputs(",\"verdict\":", f);
-		json_str(f, cf_verdict_names[r->verdict]);
-		fputs(",\"rule\":", f);
-		json_str(f, r->rule);
-		fputs(",\"reason\":", f);
-		json_str(f, r->reason);
-		fputs(",\"required\":", f);
-		json_str(f, r->required);
-		fputs(",\"observed\":", f);
-		json_str(f, r->observed);
-		fprintf(f, ",\"seconds\":%.3f,\"packets\":%u,\"evidence\":[", r->seconds,
+		vsk_sbuf_putf(b, "%s\n{\"id\":%u,\"name\":", i ? "," : "", run[i]->id);
+		json_str(b, run[i]->name);
+		vsk_sbuf_puts(b, ",\"group\":");
+		json_str(b, run[i]->group);
+		vsk_sbuf_puts(b, ",\"clause\":");
+		json_str(b, run[i]->clause);
+		vsk_sbuf_puts(b, ",\"verdict\":");
+		json_str(b, cf_verdict_names[r->verdict]);
+		vsk_sbuf_puts(b, ",\"rule\":");
+		json_str(b, r->rule);
+		vsk_sbuf_puts(b, ",\"reason\":");
+		json_str(b, r->reason);
+		vsk_sbuf_puts(b, ",\"required\":");
+		json_str(b, r->required);
+		vsk_sbuf_puts(b, ",\"observed\":");
+		json_str(b, r->observed);
+		vsk_sbuf_putf(b, ",\"seconds\":%.3f,\"packets\":%u,\"evidence\":[", r->seconds,
 			r->packets);
 		for (unsigned k = 0; k < r->nevidence; k++) {
 			if (k)
-				fputc(',', f);
-			json_str(f, r->evidence[k]);
+				vsk_sbuf_putc(b, ',');
+			json_str(b, r->evidence[k]);
 		}
-		fprintf(f, "],\"evidence_dropped\":%u,\"violations\":[", r->nevidence_dropped);
+		vsk_sbuf_putf(b, "],\"evidence_dropped\":%u,\"violations\":[", r->nevidence_dropped);
 		for (unsigned k = 0; k < r->nviol; k++) {
-			fprintf(f, "%s{\"rule\":", k ? "," : "");
-			json_str(f, r->viol[k].rule);
-			fputs(",\"by\":", f);
-			json_str(f, r->viol[k].who);
-			fputs(",\"detail\":", f);
-			json_str(f, r->viol[k].detail);
-			fputc('}', f);
+			vsk_sbuf_putf(b, "%s{\"rule\":", k ? "," : "");
+			json_str(b, r->viol[k].rule);
+			vsk_sbuf_puts(b, ",\"by\":");
+			json_str(b, r->viol[k].who);
+			vsk_sbuf_puts(b, ",\"detail\":");
+			json_str(b, r->viol[k].detail);
+			vsk_sbuf_putc(b, '}');
 		}
-		fputs("]}", f);
+		vsk_sbuf_puts(b, "]}");
 	}
-	fputs("\n]}\n", f);
+	vsk_sbuf_puts(b, "\n]}\n");
 }
 
 int main(int argc, char **argv)
@@ -528,9 +520,14 @@ int main(int argc, char **argv)
 		pcap_close(dead);
 	}
 	if (jf) {
-		json_report(jf, &o, run, res, n, count, (double)(cf_now_ms() - t0) / 1000);
-		if (fclose(jf) != 0)
+		struct vsk_sbuf js = {0};
+
+		json_report(&js, &o, run, res, n, count, (double)(cf_now_ms() - t0) / 1000);
+		if (js.oom)
+			errx(1, "%s: out of memory", o.json);
+		if (fwrite(js.p, 1, js.len, jf) != js.len || fclose(jf) != 0)
 			err(1, "%s", o.json);
+		vsk_sbuf_free(&js);
 	}
 	free(res);
 	return count[CF_FAIL] ? 1 : 0;

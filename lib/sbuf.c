@@ -127,3 +127,23 @@ size_t vsk_printable(char *out, size_t cap, const uint8_t *p, size_t len, char s
 	out[i] = '\0';
 	return i;
 }
+
+void vsk_sbuf_put_json(struct vsk_sbuf *b, const char *s, size_t len)
+{
+	size_t i;
+
+	vsk_sbuf_putc(b, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\') {
+			vsk_sbuf_putc(b, '\\');
+			vsk_sbuf_putc(b, (char)ch);
+		} else if (ch < 0x20 || ch == 0x7f) {
+			vsk_sbuf_putf(b, "\\u%04x", ch);
+		} else {
+			vsk_sbuf_putc(b, (char)ch);
+		}
+	}
+	vsk_sbuf_putc(b, '"');
+}

@@ -7,6 +7,7 @@
 
 #include "ss.h"
 #include "vsk/proto.h"
+#include "vsk/sbuf.h"
 
 const char *const col_title[COL__N] = {
 	"Netid", "State", "Local Address:Port", "Peer Address:Port", "Shutdown", "Inode",
@@ -128,28 +129,11 @@ void show_list(const struct opts *o, const struct rows *r, FILE *f)
 		}
 }
 
-/* A JSON string: quotes, backslashes and control bytes escaped (process names are
- * chosen by their owners). */
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 /* users is ("comm",pid=N,fd=N),... as procs.c built it; comm may hold anything but a
  * newline, so it is taken up to the last '",pid=' of each entry. */
 static void json_users(FILE *f, const char *u)
 {
+	struct vsk_sbuf comm = {0};   /* process names are chosen by their owners */
 	bool first = true;
 
 	fputs(",\"users\":[", f);
@@ -159,18 +143,17 @@ static void json_users(FILE *f, const char *u)
 
 		if (!end || sscanf(end, "\",pid=%d,fd=%d)%n", &pid, &fd, &used) != 2 || !used)
 			break;
-		char *comm = strndup(q, (size_t)(end - q));
-
-		fprintf(f, "%s{\"comm\":", first ? "" : ",");
-		json_str(f, comm ? comm : "");
-		fprintf(f, ",\"pid\":%d,\"fd\":%d}", pid, fd);
-		free(comm);
+		vsk_sbuf_reset(&comm);
+		vsk_sbuf_put_json(&comm, q, (size_t)(end - q));
+		fprintf(f, "%s{\"comm\":%s,\"pid\":%d,\"fd\":%d}", first ? "" : ",",
+			comm.oom || !comm.p ? "\"\"" : comm.p, pid, fd);
 		first = false;
 		u = end + used;
 		if (*u == ',')
 			u++;
 	}
 	fputc(']', f);
+	vsk_sbuf_free(&comm);
 }
 
 void show_json(const struct opts *o, const struct rows *r, FILE *f)

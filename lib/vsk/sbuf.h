@@ -49,4 +49,9 @@ char *vsk_digits_write(char *w, unsigned long long v);
  * many bytes of p were written: less than len when out was too small. */
 size_t vsk_printable(char *out, size_t cap, const uint8_t *p, size_t len, char subst);
 
+/* Appends s[0..len) as a JSON string literal, quotes included: '"' and '\\' escaped with a
+ * backslash, control bytes and DEL as \u00XX; every other byte as is (the caller's text is
+ * UTF-8).  For strings their owners chose: process names, case reasons, arguments. */
+void vsk_sbuf_put_json(struct vsk_sbuf *b, const char *s, size_t len);
+
 #endif

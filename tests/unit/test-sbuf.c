@@ -1,4 +1,5 @@
-/* test-sbuf.c - vsk_printable: how bytes a peer or a user chose are shown as text. */
+/* test-sbuf.c - vsk_printable and vsk_sbuf_put_json: how bytes a peer or a user chose are
+ * shown as text and written into JSON. */
 #include <string.h>
 
 #include "tap.h"
@@ -36,5 +37,21 @@ int main(void)
 
 	n = vsk_printable(out, sizeof(out), NULL, 0, '?');
 	tap_ok(n == 0 && out[0] == '\0', "no bytes: the empty string");
+
+	/* JSON: quotes, backslashes, controls and DEL escaped; UTF-8 and the rest as is; the
+	 * length given, not the NUL, ends the string. */
+	struct vsk_sbuf b = {0};
+	static const char odd[] = "a\"b\\c\n\x01\x7f\xc3\xa9~";
+
+	vsk_sbuf_put_json(&b, odd, sizeof(odd) - 1);
+	tap_streq(b.p ? b.p : "", "\"a\\\"b\\\\c\\u000a\\u0001\\u007f\xc3\xa9~\"",
+		  "JSON: quote, backslash, newline, 0x01 and DEL escaped, UTF-8 kept");
+	vsk_sbuf_reset(&b);
+	vsk_sbuf_put_json(&b, "ab\0cd", 5);
+	tap_streq(b.p ? b.p : "", "\"ab\\u0000cd\"", "JSON: a NUL inside the length is escaped");
+	vsk_sbuf_reset(&b);
+	vsk_sbuf_put_json(&b, "", 0);
+	tap_streq(b.p ? b.p : "", "\"\"", "JSON: the empty string");
+	vsk_sbuf_free(&b);
 	return tap_done();
 }
