@@ -3,37 +3,31 @@
 
 #include "vsk/encode.h"
 
-static void put_le(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 void vsk_encode_mon(uint8_t out[VSK_MON_HDR_LEN], const struct vsk_mon_hdr *m)
 {
-	put_le(out + VSK_MON_OFF_SRC_CID, m->src_cid, 8);
-	put_le(out + VSK_MON_OFF_DST_CID, m->dst_cid, 8);
-	put_le(out + VSK_MON_OFF_SRC_PORT, m->src_port, 4);
-	put_le(out + VSK_MON_OFF_DST_PORT, m->dst_port, 4);
-	put_le(out + VSK_MON_OFF_OP, m->op, 2);
-	put_le(out + VSK_MON_OFF_TRANSPORT, m->transport, 2);
-	put_le(out + VSK_MON_OFF_LEN, m->len, 2);
+	vsk_put_le(out + VSK_MON_OFF_SRC_CID, m->src_cid, 8);
+	vsk_put_le(out + VSK_MON_OFF_DST_CID, m->dst_cid, 8);
+	vsk_put_le(out + VSK_MON_OFF_SRC_PORT, m->src_port, 4);
+	vsk_put_le(out + VSK_MON_OFF_DST_PORT, m->dst_port, 4);
+	vsk_put_le(out + VSK_MON_OFF_OP, m->op, 2);
+	vsk_put_le(out + VSK_MON_OFF_TRANSPORT, m->transport, 2);
+	vsk_put_le(out + VSK_MON_OFF_LEN, m->len, 2);
 	out[VSK_MON_OFF_RESERVED] = m->reserved[0];
 	out[VSK_MON_OFF_RESERVED + 1] = m->reserved[1];
 }
 
 void vsk_encode_virtio(uint8_t out[VSK_VIRTIO_HDR_LEN], const struct vsk_virtio_hdr *h)
 {
-	put_le(out + VSK_HDR_OFF_SRC_CID, h->src_cid, 8);
-	put_le(out + VSK_HDR_OFF_DST_CID, h->dst_cid, 8);
-	put_le(out + VSK_HDR_OFF_SRC_PORT, h->src_port, 4);
-	put_le(out + VSK_HDR_OFF_DST_PORT, h->dst_port, 4);
-	put_le(out + VSK_HDR_OFF_LEN, h->len, 4);
-	put_le(out + VSK_HDR_OFF_TYPE, h->type, 2);
-	put_le(out + VSK_HDR_OFF_OP, h->op, 2);
-	put_le(out + VSK_HDR_OFF_FLAGS, h->flags, 4);
-	put_le(out + VSK_HDR_OFF_BUF_ALLOC, h->buf_alloc, 4);
-	put_le(out + VSK_HDR_OFF_FWD_CNT, h->fwd_cnt, 4);
+	vsk_put_le(out + VSK_HDR_OFF_SRC_CID, h->src_cid, 8);
+	vsk_put_le(out + VSK_HDR_OFF_DST_CID, h->dst_cid, 8);
+	vsk_put_le(out + VSK_HDR_OFF_SRC_PORT, h->src_port, 4);
+	vsk_put_le(out + VSK_HDR_OFF_DST_PORT, h->dst_port, 4);
+	vsk_put_le(out + VSK_HDR_OFF_LEN, h->len, 4);
+	vsk_put_le(out + VSK_HDR_OFF_TYPE, h->type, 2);
+	vsk_put_le(out + VSK_HDR_OFF_OP, h->op, 2);
+	vsk_put_le(out + VSK_HDR_OFF_FLAGS, h->flags, 4);
+	vsk_put_le(out + VSK_HDR_OFF_BUF_ALLOC, h->buf_alloc, 4);
+	vsk_put_le(out + VSK_HDR_OFF_FWD_CNT, h->fwd_cnt, 4);
 }
 
 void vsk_mon_from_virtio(struct vsk_mon_hdr *m, const struct vsk_virtio_hdr *h)

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "vsk/cursor.h"
+#include "vsk/encode.h"
 #include "vsk/error.h"
 #include "vsk/proto.h"
 #include "vsk/relay.h"
@@ -57,22 +58,15 @@ long vsk_relay_parse(const uint8_t *p, size_t len, struct vsk_relay_frame *f)
 	return (long)(VSK_RELAY_HDR_LEN + blen);
 }
 
-static void put_le32(uint8_t *out, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		out[i] = (uint8_t)(v >> (8 * i));
-}
-
 void vsk_relay_hdr(uint8_t out[VSK_RELAY_HDR_LEN], unsigned kind, uint32_t blen)
 {
-	out[0] = (uint8_t)kind;
-	out[1] = (uint8_t)(kind >> 8);
+	vsk_put_le(out, kind, 2);
 	out[2] = out[3] = 0;
-	put_le32(out + 4, blen);
+	vsk_put_le(out + 4, blen, 4);
 }
 
 void vsk_relay_short(uint8_t out[VSK_RELAY_SHORT_LEN], uint32_t buf_len, uint32_t pkt_len)
 {
-	put_le32(out, buf_len);
-	put_le32(out + 4, pkt_len);
+	vsk_put_le(out, buf_len, 4);
+	vsk_put_le(out + 4, pkt_len, 4);
 }

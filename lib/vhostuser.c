@@ -1,10 +1,10 @@
 /* vhostuser.c - the vhost-user message parser and builder (QEMU docs/interop/vhost-user.rst: Message
  * Specification).  Bytes in, a struct out: the payload length is checked against what each
  * request carries, nothing is trusted, and no file descriptor is touched here. */
-#include <endian.h>
 #include <string.h>
 
 #include "vsk/cursor.h"
+#include "vsk/encode.h"
 #include "vsk/error.h"
 #include "vsk/vhostuser.h"
 
@@ -39,6 +39,18 @@ static enum shape reply_shape_of(uint32_t request)
 	}
 }
 
+/* The payload length of a fixed shape (parse checks it, build writes it); -1 for the
+ * variable ones. */
+static int fixed_len(enum shape s)
+{
+	switch (s) {
+	case S_NONE: return 0;
+	case S_U64: case S_STATE: return 8;
+	case S_ADDR: return 40;
+	default: return -1;
+	}
+}
+
 static enum shape shape_of(uint32_t request, uint32_t flags)
 {
 	if (flags & VSK_VU_FLAG_REPLY)
@@ -68,6 +80,7 @@ static enum shape shape_of(uint32_t request, uint32_t flags)
 int vsk_vu_parse(const uint8_t *p, size_t len, struct vsk_vu_msg *m)
 {
 	struct vsk_cursor c;
+	enum shape s;
 	size_t need;
 
 	if (len < VSK_VU_HDR_LEN)
@@ -87,25 +100,20 @@ int vsk_vu_parse(const uint8_t *p, size_t len, struct vsk_vu_msg *m)
 	if ((m->flags & 0x3) != VSK_VU_FLAG_VERSION)
 		return VSK_E_SYNTAX;
 
-	switch (shape_of(m->request, m->flags)) {
+	s = shape_of(m->request, m->flags);
+	if (fixed_len(s) >= 0 && m->size != (uint32_t)fixed_len(s))
+		return VSK_E_SYNTAX;
+	switch (s) {
 	case S_NONE:
-		if (m->size != 0)
-			return VSK_E_SYNTAX;
 		break;
 	case S_U64:
-		if (m->size != 8)
-			return VSK_E_SYNTAX;
 		m->u64 = vsk_cur_le64(&c);
 		break;
 	case S_STATE:
-		if (m->size != 8)
-			return VSK_E_SYNTAX;
 		m->state.index = vsk_cur_le32(&c);
 		m->state.num = vsk_cur_le32(&c);
 		break;
 	case S_ADDR:
-		if (m->size != 40)
-			return VSK_E_SYNTAX;
 		m->addr.index = vsk_cur_le32(&c);
 		m->addr.flags = vsk_cur_le32(&c);
 		m->addr.desc = vsk_cur_le64(&c);
@@ -148,48 +156,43 @@ int vsk_vu_parse(const uint8_t *p, size_t len, struct vsk_vu_msg *m)
 	return (int)need;
 }
 
-size_t vsk_vu_build(uint8_t *out, size_t cap, uint32_t request, uint32_t flags,
-		    const void *payload, size_t n)
+/* The 12-byte header for a payload of n bytes, if header and payload fit cap: the
+ * message's length, else 0. */
+static size_t put_hdr(uint8_t *out, size_t cap, uint32_t request, uint32_t flags, size_t n)
 {
-	uint32_t h[3];
-
 	if (cap < VSK_VU_HDR_LEN || n > cap - VSK_VU_HDR_LEN || n > VSK_VU_MAX_PAYLOAD)
 		return 0;
-	h[0] = htole32(request);
-	h[1] = htole32(flags);
-	h[2] = htole32((uint32_t)n);
-	memcpy(out, h, sizeof(h));
-	if (n)
-		memcpy(out + VSK_VU_HDR_LEN, payload, n);
+	vsk_put_le(out, request, 4);
+	vsk_put_le(out + 4, flags, 4);
+	vsk_put_le(out + 8, n, 4);
 	return VSK_VU_HDR_LEN + n;
 }
 
-/* Little-endian writes at out + *off, the bounds already checked by the caller. */
-static void put32(uint8_t *out, size_t *off, uint32_t v)
+size_t vsk_vu_build(uint8_t *out, size_t cap, uint32_t request, uint32_t flags,
+		    const void *payload, size_t n)
 {
-	v = htole32(v);
-	memcpy(out + *off, &v, 4);
-	*off += 4;
+	size_t total = put_hdr(out, cap, request, flags, n);
+
+	if (total && n)
+		memcpy(out + VSK_VU_HDR_LEN, payload, n);
+	return total;
 }
 
-static void put64(uint8_t *out, size_t *off, uint64_t v)
+/* Little-endian field writes at out + *off, the bounds checked by put_hdr. */
+static void put(uint8_t *out, size_t *off, uint64_t v, size_t n)
 {
-	v = htole64(v);
-	memcpy(out + *off, &v, 8);
-	*off += 8;
+	vsk_put_le(out + *off, v, n);
+	*off += n;
 }
 
 size_t vsk_vu_build_msg(uint8_t *out, size_t cap, const struct vsk_vu_msg *m)
 {
 	enum shape s = shape_of(m->request, m->flags);
-	size_t n, off = 0;
+	size_t n, off = VSK_VU_HDR_LEN, total;
 
 	if ((m->flags & 0x3) != VSK_VU_FLAG_VERSION)
 		return 0;
 	switch (s) {
-	case S_NONE: n = 0; break;
-	case S_U64: case S_STATE: n = 8; break;
-	case S_ADDR: n = 40; break;
 	case S_MEM:
 		if (m->nregions == 0 || m->nregions > VSK_VU_MAX_REGIONS)
 			return 0;
@@ -200,51 +203,52 @@ size_t vsk_vu_build_msg(uint8_t *out, size_t cap, const struct vsk_vu_msg *m)
 			return 0;
 		n = VSK_VU_CONFIG_HDR_LEN + (size_t)m->config.size;
 		break;
-	default:
+	case S_ANY:
 		n = m->size;
 		break;
+	default:
+		n = (size_t)fixed_len(s);
+		break;
 	}
-	if (cap < VSK_VU_HDR_LEN || n > cap - VSK_VU_HDR_LEN || n > VSK_VU_MAX_PAYLOAD)
+	total = put_hdr(out, cap, m->request, m->flags, n);
+	if (!total)
 		return 0;
-	memset(out, 0, VSK_VU_HDR_LEN + n);
-	put32(out, &off, m->request);
-	put32(out, &off, m->flags);
-	put32(out, &off, (uint32_t)n);
+	memset(out + VSK_VU_HDR_LEN, 0, n);
 	switch (s) {
 	case S_U64:
-		put64(out, &off, m->u64);
+		put(out, &off, m->u64, 8);
 		break;
 	case S_STATE:
-		put32(out, &off, m->state.index);
-		put32(out, &off, m->state.num);
+		put(out, &off, m->state.index, 4);
+		put(out, &off, m->state.num, 4);
 		break;
 	case S_ADDR:
-		put32(out, &off, m->addr.index);
-		put32(out, &off, m->addr.flags);
-		put64(out, &off, m->addr.desc);
-		put64(out, &off, m->addr.used);
-		put64(out, &off, m->addr.avail);
-		put64(out, &off, m->addr.log);
+		put(out, &off, m->addr.index, 4);
+		put(out, &off, m->addr.flags, 4);
+		put(out, &off, m->addr.desc, 8);
+		put(out, &off, m->addr.used, 8);
+		put(out, &off, m->addr.avail, 8);
+		put(out, &off, m->addr.log, 8);
 		break;
 	case S_MEM:
-		put32(out, &off, m->nregions);
+		put(out, &off, m->nregions, 4);
 		off += 4;                           /* padding */
 		for (uint32_t i = 0; i < m->nregions; i++) {
-			put64(out, &off, m->region[i].gpa);
-			put64(out, &off, m->region[i].size);
-			put64(out, &off, m->region[i].uva);
-			put64(out, &off, m->region[i].mmap_offset);
+			put(out, &off, m->region[i].gpa, 8);
+			put(out, &off, m->region[i].size, 8);
+			put(out, &off, m->region[i].uva, 8);
+			put(out, &off, m->region[i].mmap_offset, 8);
 		}
 		break;
 	case S_CONFIG:
-		put32(out, &off, m->config.offset);
-		put32(out, &off, m->config.size);
-		put32(out, &off, m->config.flags);
+		put(out, &off, m->config.offset, 4);
+		put(out, &off, m->config.size, 4);
+		put(out, &off, m->config.flags, 4);
 		break;
 	default:
 		break;
 	}
-	return VSK_VU_HDR_LEN + n;
+	return total;
 }
 
 size_t vsk_vu_build_reply(uint8_t *out, size_t cap, uint32_t request, const void *payload,

@@ -8,6 +8,14 @@
 
 #include "decode.h"
 
+/* Writes the n (at most 8) low bytes of v at p, little-endian: the byte order of every
+ * vsock, vhost-user and relay field libvsk writes. */
+static inline void vsk_put_le(uint8_t *p, uint64_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
 /* Writes the 32-byte af_vsockmon_hdr. */
 void vsk_encode_mon(uint8_t out[VSK_MON_HDR_LEN], const struct vsk_mon_hdr *m);
 
