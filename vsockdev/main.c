@@ -99,7 +99,8 @@ static void parse_opts(struct vd *vd, int argc, char **argv)
 		case O_RELAY: vd->relay_path = optarg; break;
 		case O_LISTMUT: vd_mutate_list(stdout); exit(0);
 		case O_MUTATE:
-			if (vd_mutate_parse(vd, optarg, e, sizeof(e)) < 0)
+			if (vd_mutate_parse(vd, (const uint8_t *)optarg, strlen(optarg), e,
+					    sizeof(e)) < 0)
 				usage_err("--mutate %s", e);
 			break;
 		case 'v': vd->verbose++; break;

@@ -6,12 +6,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vsk/sbuf.h"
 #include "vsockdev.h"
 
 static const char *const mut_names[VD_MUT__COUNT] = {
 #define CF_MUTATION(ID, name, caught_by, text) [VD_MUT_##ID] = name,
 #include "../conformance/mutations.def"
 };
+
+_Static_assert(VD_MUT__COUNT <= 64, "--mutate keeps its switches in one uint64_t");
 
 #define M(ID) (1ULL << VD_MUT_##ID)
 /* The mutations vsockdev has (device.c tests them with vd_mut). */
@@ -24,34 +27,39 @@ static const uint64_t vd_mut_have =
 	M(RST_CONNECTS) | M(NO_EOF) | M(ZERO_RW_EOF) | M(CLOSE_SILENT) | M(IGNORE_EOM) |
 	M(RX_ONE_BUFFER) | M(TX_ONE_BUFFER);
 
-int vd_mutate_parse(struct vd *vd, const char *list, char *err, size_t errlen)
+int vd_mutate_parse(struct vd *vd, const uint8_t *list, size_t len, char *err, size_t errlen)
 {
-	const char *p = list;
+	char shown[41];
+	size_t off = 0;
 
-	if (!*p) {
+	if (len == 0) {
 		snprintf(err, errlen, "'': no mutation named");
 		return -1;
 	}
-	while (*p) {
-		size_t n = strcspn(p, ",");
+	for (;;) {
+		const uint8_t *tok = list + off, *comma = memchr(tok, ',', len - off);
+		size_t n = comma ? (size_t)(comma - tok) : len - off;
 		int found = -1;
 
 		for (int i = 0; i < VD_MUT__COUNT; i++)
-			if (strlen(mut_names[i]) == n && !strncmp(mut_names[i], p, n))
+			if (strlen(mut_names[i]) == n && !memcmp(mut_names[i], tok, n))
 				found = i;
 		if (found < 0 || !(vd_mut_have & (1ULL << found))) {
-			snprintf(err, errlen, "'%.*s': %s (see --list-mutations)", (int)n, p,
+			vsk_printable(shown, sizeof(shown), tok, n, '?');
+			snprintf(err, errlen, "'%s': %s (see --list-mutations)", shown,
 				 found < 0 ? "no such mutation" : "not one vsockdev has");
 			return -1;
 		}
 		vd->mutations |= 1ULL << found;
-		p += n;
-		if (*p == ',' && *++p == '\0') {
-			snprintf(err, errlen, "'%s': an empty name after ','", list);
+		if (!comma)
+			return 0;
+		off += n + 1;
+		if (off == len) {
+			vsk_printable(shown, sizeof(shown), list, len, '?');
+			snprintf(err, errlen, "'%s': an empty name after ','", shown);
 			return -1;
 		}
 	}
-	return 0;
 }
 
 void vd_mutate_list(FILE *f)

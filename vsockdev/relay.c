@@ -90,7 +90,7 @@ static void drop_client(struct vd *vd, const char *why)
 	close(r->fd);
 	r->fd = -1;
 	r->in_len = r->out_off = 0;
-	vsk_sbuf_reset(&r->out);
+	vsk_sbuf_free(&r->out);   /* and its sticky out-of-memory flag: a new client starts clean */
 	drop_queue(r);
 }
 
@@ -239,6 +239,9 @@ void vd_relay_placed(struct vd *vd, uint64_t wlen, size_t written)
 	struct vd_relay *r = vd->relay;
 	struct vd_relay_pkt *p = r->q[r->q_head];
 
+	/* off the queue first: put_frame may drop the client, and the queue with it */
+	r->q_head = (r->q_head + 1) % VD_RELAY_Q;
+	r->q_len--;
 	if (written < p->len) {
 		uint8_t b[VSK_RELAY_SHORT_LEN];
 
@@ -246,8 +249,6 @@ void vd_relay_placed(struct vd *vd, uint64_t wlen, size_t written)
 		put_frame(vd, VSK_RELAY_RX_SHORT, b, sizeof(b), NULL, 0);
 	}
 	free(p);
-	r->q_head = (r->q_head + 1) % VD_RELAY_Q;
-	r->q_len--;
 	r->to_guest++;
 	r->waiting = r->reset_sent = false;
 	take_input(vd);

@@ -219,7 +219,7 @@ int vd_hybrid_ok(struct vd *vd, struct vd_conn *c);
 /* ---- mutate.c ---- */
 /* Adds the comma-separated mutation names of list to vd->mutations: 0, or -1 with err
  * (an unknown name, or one vsockdev does not have). */
-int vd_mutate_parse(struct vd *vd, const char *list, char *err, size_t errlen);
+int vd_mutate_parse(struct vd *vd, const uint8_t *list, size_t len, char *err, size_t errlen);
 /* The names vsockdev has, one a line (--list-mutations). */
 void vd_mutate_list(FILE *f);
 /* Mutation ID switched on? */
