@@ -39,7 +39,7 @@ static void build_parse(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *copy = malloc(size ? size : 1), reply[VSK_VU_HDR_LEN + 8];
+	uint8_t *copy = malloc(size ? size : 1), reply[VSK_VU_HDR_LEN + VSK_VU_CONFIG_HDR_LEN];
 	size_t off = 0;
 
 	if (!copy)
@@ -76,9 +76,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	build_parse(data, size);
 	/* a reply is the header QEMU insists on: flags 0x5 */
-	if (vsk_vu_build_reply(reply, sizeof(reply), size, data, size < 8 ? size : 8) !=
-	    VSK_VU_HDR_LEN + (size < 8 ? size : 8) || reply[4] != 0x5)
-		abort();
+	{
+		struct vsk_vu_msg r = { .request = (uint32_t)size,
+					.flags = VSK_VU_FLAG_VERSION | VSK_VU_FLAG_REPLY };
+		size_t want = VSK_VU_HDR_LEN + (size == VSK_VU_GET_VRING_BASE ? 8 :
+						size == VSK_VU_GET_CONFIG ? VSK_VU_CONFIG_HDR_LEN : 8);
+
+		if (vsk_vu_build_msg(reply, sizeof(reply), &r) != want || reply[4] != 0x5)
+			abort();
+	}
 	free(copy);
 	return 0;
 }

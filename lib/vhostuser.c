@@ -168,16 +168,6 @@ static size_t put_hdr(uint8_t *out, size_t cap, uint32_t request, uint32_t flags
 	return VSK_VU_HDR_LEN + n;
 }
 
-size_t vsk_vu_build(uint8_t *out, size_t cap, uint32_t request, uint32_t flags,
-		    const void *payload, size_t n)
-{
-	size_t total = put_hdr(out, cap, request, flags, n);
-
-	if (total && n)
-		memcpy(out + VSK_VU_HDR_LEN, payload, n);
-	return total;
-}
-
 /* Little-endian field writes at out + *off, the bounds checked by put_hdr. */
 static void put(uint8_t *out, size_t *off, uint64_t v, size_t n)
 {
@@ -249,11 +239,4 @@ size_t vsk_vu_build_msg(uint8_t *out, size_t cap, const struct vsk_vu_msg *m)
 		break;
 	}
 	return total;
-}
-
-size_t vsk_vu_build_reply(uint8_t *out, size_t cap, uint32_t request, const void *payload,
-			  size_t n)
-{
-	return vsk_vu_build(out, cap, request, VSK_VU_FLAG_VERSION | VSK_VU_FLAG_REPLY, payload,
-			    n);
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vsk/encode.h"
 #include "vsk/error.h"
 #include "vsockdev.h"
 
@@ -20,17 +21,28 @@ static const uint64_t offered_features = (1ULL << VSK_F_VERSION_1) |
 static const uint64_t offered_proto = (1ULL << VSK_VU_PROTO_F_MQ) |
 	(1ULL << VSK_VU_PROTO_F_REPLY_ACK) | (1ULL << VSK_VU_PROTO_F_CONFIG);
 
-static int reply(struct vd *vd, uint32_t request, const void *payload, size_t n)
+/* Sends the reply r (its request and answer set; flags VERSION|REPLY, as QEMU insists:
+ * 0x5), built by lib/vhostuser.c.  A GET_CONFIG reply's config bytes follow in data. */
+static int reply(struct vd *vd, struct vsk_vu_msg *r, const uint8_t *data)
 {
 	uint8_t buf[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD];
-	size_t len = vsk_vu_build_reply(buf, sizeof(buf), request, payload, n);
+	size_t len;
 	ssize_t w;
+
+	r->flags = VSK_VU_FLAG_VERSION | VSK_VU_FLAG_REPLY;
+	len = vsk_vu_build_msg(buf, sizeof(buf), r);
+	if (len && data)
+		memcpy(buf + VSK_VU_HDR_LEN + VSK_VU_CONFIG_HDR_LEN, data, r->config.size);
+	if (!len) {
+		vd_log(vd, 0, "vhost-user: reply to %s: does not fit", vsk_vu_req_name(r->request));
+		return -1;
+	}
 
 	do
 		w = send(vd->vu_fd, buf, len, MSG_NOSIGNAL);
 	while (w < 0 && errno == EINTR);
 	if (w != (ssize_t)len) {
-		vd_log(vd, 0, "vhost-user: reply to %s: %s", vsk_vu_req_name(request),
+		vd_log(vd, 0, "vhost-user: reply to %s: %s", vsk_vu_req_name(r->request),
 		       w < 0 ? strerror(errno) : "short write");
 		return -1;
 	}
@@ -39,9 +51,9 @@ static int reply(struct vd *vd, uint32_t request, const void *payload, size_t n)
 
 static int reply_u64(struct vd *vd, uint32_t request, uint64_t v)
 {
-	uint64_t le = htole64(v);
+	struct vsk_vu_msg r = { .request = request, .u64 = v };
 
-	return reply(vd, request, &le, sizeof(le));
+	return reply(vd, &r, NULL);
 }
 
 /* Reads exactly n bytes (the rest of a message QEMU sent in one piece). */
@@ -118,20 +130,17 @@ static int handle(struct vd *vd, const struct vsk_vu_msg *m, int *fds, unsigned 
 	case VSK_VU_GET_CONFIG: {
 		/* the 20-byte reply: offset, size, flags, then le64 guest_cid (the device's
 		 * config space, Socket Device: Device configuration layout) */
-		uint8_t out[VSK_VU_CONFIG_HDR_LEN + VSK_VU_MAX_CONFIG] = {0};
+		struct vsk_vu_msg r = { .request = m->request, .config = m->config };
+		uint8_t out[VSK_VU_MAX_CONFIG] = {0};
 		uint8_t space[VSK_VU_VSOCK_CONFIG_LEN];
-		uint64_t cid = htole64(vd->cid);
-		uint32_t h[3] = { htole32(m->config.offset), htole32(m->config.size),
-				  htole32(m->config.flags) };
 
-		memcpy(space, &cid, sizeof(cid));
-		memcpy(out, h, sizeof(h));
+		vsk_put_le(space, vd->cid, 8);
 		for (uint32_t i = 0; i < m->config.size; i++)
 			if ((uint64_t)m->config.offset + i < sizeof(space))
-				out[VSK_VU_CONFIG_HDR_LEN + i] = space[m->config.offset + i];
+				out[i] = space[m->config.offset + i];
 		vd_log(vd, 1, "vhost-user: GET_CONFIG offset %u size %u: guest_cid %llu",
 		       m->config.offset, m->config.size, (unsigned long long)vd->cid);
-		return reply(vd, m->request, out, VSK_VU_CONFIG_HDR_LEN + m->config.size);
+		return reply(vd, &r, out);
 	}
 	case VSK_VU_SET_MEM_TABLE: {
 		int rc = vd_mem_set(&vd->mem, m, fds, nfds, err, sizeof(err));
@@ -184,14 +193,12 @@ static int handle(struct vd *vd, const struct vsk_vu_msg *m, int *fds, unsigned 
 		vd_dev_queue_update(vd, (unsigned)q);
 		break;
 	case VSK_VU_GET_VRING_BASE: {
-		uint32_t st[2];
+		struct vsk_vu_msg r = { .request = m->request, .state.index = m->state.index };
 
-		if ((q = vq_index(vd, m->state.index, name)) < 0)
-			q = -1;
-		st[0] = htole32(m->state.index);
-		st[1] = htole32(q < 0 ? 0 : vd_dev_queue_stop(vd, (unsigned)q));
-		vd_log(vd, 1, "vhost-user: queue %u stopped at %u", m->state.index, le32toh(st[1]));
-		return reply(vd, m->request, st, sizeof(st));
+		if ((q = vq_index(vd, m->state.index, name)) >= 0)
+			r.state.num = vd_dev_queue_stop(vd, (unsigned)q);
+		vd_log(vd, 1, "vhost-user: queue %u stopped at %u", m->state.index, r.state.num);
+		return reply(vd, &r, NULL);
 	}
 	case VSK_VU_SET_VRING_KICK:
 	case VSK_VU_SET_VRING_CALL:

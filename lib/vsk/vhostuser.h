@@ -47,14 +47,6 @@ struct vsk_vu_msg {
 int vsk_vu_parse(const uint8_t *p, size_t len, struct vsk_vu_msg *m);
 /* The request's name ("SET_MEM_TABLE"), or NULL if unknown. */
 const char *vsk_vu_req_name(uint32_t request);
-/* Writes a reply header (flags VERSION|REPLY, as QEMU insists: 0x5) and n payload bytes
- * to out[0..cap).  Returns 12 + n, or 0 if it does not fit. */
-size_t vsk_vu_build_reply(uint8_t *out, size_t cap, uint32_t request, const void *payload,
-			  size_t n);
-/* Writes a front end's request: header with flags (VSK_VU_FLAG_VERSION, | NEED_REPLY) and
- * n payload bytes to out[0..cap).  Returns 12 + n, or 0 if it does not fit. */
-size_t vsk_vu_build(uint8_t *out, size_t cap, uint32_t request, uint32_t flags,
-		    const void *payload, size_t n);
 /* The inverse of vsk_vu_parse: writes m->request, m->flags and the payload the request
  * (with flag REPLY: its reply) carries, taken from the fields of *m that vsk_vu_parse
  * fills, to out[0..cap); the header's size is computed, m->size is read only for a
