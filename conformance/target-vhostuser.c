@@ -39,13 +39,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <vsk/error.h>
 #include <vsk/hybrid.h>
 #include <vsk/proto.h>
 #include <vsk/sbuf.h>
 #include <vsk/unixsock.h>
 #include <vsk/vhostuser.h>
 
+#include "device.h"
 #include "fdwait.h"
 #include "target.h"
 #include "vhostuser-opts.h"
@@ -117,13 +117,13 @@ static int vu_check(const char *arg, bool cid_set, char *err, size_t errlen)
 static int vu_send(struct vu *v, const struct vsk_vu_msg *m, const int *fds, unsigned nfds)
 {
 	uint8_t buf[VSK_VU_HDR_LEN + VSK_VU_MAX_PAYLOAD];
-	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int) * 8)]; } cm;
+	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int) * VSK_VU_MAX_FDS)]; } cm;
 	size_t len = vsk_vu_build_msg(buf, sizeof(buf), m);
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t w;
 
-	if (!len || nfds > 8)
+	if (!len || nfds > VSK_VU_MAX_FDS)
 		return -EINVAL;
 	if (nfds) {
 		memset(&cm, 0, sizeof(cm));
@@ -358,7 +358,7 @@ static int bringup(struct cf_target *t, struct vu *v, char *err, size_t errlen)
 		return r;
 	/* Socket Device: Device configuration layout: 0, 1, 2, 0xffffffff and above 32 bits
 	 * are reserved; a backend configured with one is broken. */
-	if (cid <= VSK_CID_HOST || cid >= 0xffffffffULL) {
+	if (!cf_dev_cid_ok(cid)) {
 		snprintf(err, errlen, "GET_CONFIG: guest_cid %" PRIu64 " is reserved", cid);
 		return -EPROTO;
 	}
@@ -705,15 +705,10 @@ static int vu_app_connected(struct cf_target *t, int h, int timeout_ms)
 		if (rc == 0)
 			continue;
 		if (rc < 0) {
-			/* the line is not NUL-terminated: up to its newline or its length,
-			 * anything but printable ASCII shown as '?' (one line) */
-			const uint8_t *nl = memchr(a->line, '\n', a->line_len);
-			size_t n = nl ? (size_t)(nl - a->line) : a->line_len;
-			char shown[VSK_HYBRID_LINE_MAX + 1];
+			char shown[VSK_HYBRID_SHOWN_MAX];
 
-			vsk_printable(shown, sizeof(shown), a->line, n, '?');
 			snprintf(t->why, sizeof(t->why), "the backend answered CONNECT with '%s', "
-				 "not OK <port>", shown);
+				 "not OK <port>", vsk_hybrid_shown(shown, a->line, a->line_len));
 			a->err = -EPROTO;
 			return a->err;
 		}

@@ -1,9 +1,11 @@
 /* hybrid.c - the CONNECT/OK lines of hybrid vsock (see lib/vsk/hybrid.h). */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "vsk/error.h"
 #include "vsk/hybrid.h"
+#include "vsk/sbuf.h"
 #include "vsk/unixsock.h"
 
 static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
@@ -107,4 +109,12 @@ int vsk_hybrid_port_path(char *out, size_t cap, const char *path, uint32_t port)
 	if (n < 0 || (size_t)n >= cap || (size_t)n >= VSK_UNIX_PATH_MAX)
 		return -ENAMETOOLONG;
 	return 0;
+}
+
+const char *vsk_hybrid_shown(char out[VSK_HYBRID_SHOWN_MAX], const uint8_t *line, size_t len)
+{
+	const uint8_t *nl = memchr(line, '\n', len);
+
+	vsk_printable(out, VSK_HYBRID_SHOWN_MAX, line, nl ? (size_t)(nl - line) : len, '?');
+	return out;
 }

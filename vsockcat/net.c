@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -304,13 +303,10 @@ int net_uds_connect(const struct opts *o)
 		if (rc == 1)
 			break;
 		if (rc < 0) {
-			const uint8_t *nl = memchr(line, '\n', len);
-			char shown[sizeof(line) + 1];
+			char shown[VSK_HYBRID_SHOWN_MAX];
 
-			vsk_printable(shown, sizeof(shown), line,
-				      nl ? (size_t)(nl - line) : len, '?');
 			errx(1, "%s: unexpected answer to CONNECT %u: '%s'", o->uds, o->port,
-			     shown);
+			     vsk_hybrid_shown(shown, line, len));
 		}
 	}
 	if (o->verbose)

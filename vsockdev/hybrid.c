@@ -87,12 +87,10 @@ static void handshake(struct vd *vd, struct vd_conn *c)
 	if (rc == 0)
 		return;
 	if (rc < 0) {
-		const uint8_t *nl = memchr(c->line, '\n', c->line_len);
-		char shown[sizeof(c->line) + 1];
+		char shown[VSK_HYBRID_SHOWN_MAX];
 
-		vsk_printable(shown, sizeof(shown), c->line,
-			      nl ? (size_t)(nl - c->line) : c->line_len, '?');
-		vd_log(vd, 1, "%s: bad CONNECT line '%s'", vd->uds_path, shown);
+		vd_log(vd, 1, "%s: bad CONNECT line '%s'", vd->uds_path,
+		       vsk_hybrid_shown(shown, c->line, c->line_len));
 		vd_conn_free(vd, c);
 		return;
 	}

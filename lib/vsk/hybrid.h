@@ -12,6 +12,8 @@
 
 /* Longest line accepted, newline included.  Firecracker reads into a 32-byte buffer. */
 #define VSK_HYBRID_LINE_MAX 32
+/* Room for a line as vsk_hybrid_shown writes it. */
+#define VSK_HYBRID_SHOWN_MAX (VSK_HYBRID_LINE_MAX + 1)
 
 /*
  * Parses the line at p[0..len) (no NUL needed; bytes after the newline are not looked at).
@@ -46,5 +48,10 @@ int vsk_hybrid_path_fits(size_t len);
 /* "path_<port>" into out[0..cap), NUL-terminated.  Returns 0, or -ENAMETOOLONG if it does
  * not fit out or sun_path (out then holds a cut string). */
 int vsk_hybrid_port_path(char *out, size_t cap, const char *path, uint32_t port);
+
+/* A received CONNECT or OK line (of at most VSK_HYBRID_LINE_MAX bytes, not NUL-terminated)
+ * as text for a one-line message: its bytes up to the newline, or all len when it has
+ * none, anything but printable ASCII as '?' (vsk_printable).  Returns out. */
+const char *vsk_hybrid_shown(char out[VSK_HYBRID_SHOWN_MAX], const uint8_t *line, size_t len);
 
 #endif
