@@ -131,7 +131,6 @@ bool cf_has_seqpacket(const struct cf_harness *h);
  * implementation is a guest driver, the suite its device. */
 bool cf_packet_level(const struct cf_harness *h);
 
-/* cf_now_ms(): CLOCK_MONOTONIC in milliseconds (fdwait.h). */
 /* Milliseconds left until the case's deadline (0 when reached). */
 int cf_left(const struct cf_harness *h);
 /* How long to wait for an answer the device must send (answer_ms, capped at the

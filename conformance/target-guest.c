@@ -26,7 +26,7 @@
 #include "agent.h"
 #include "guest-opts.h"
 #include "fdwait.h"
-#include "harness.h"
+#include "target.h"
 
 #define AGENT_MS   30000    /* an agent answer beyond the case's own wait */
 /* Linux's rx buffers: a 4 KiB skb (VIRTIO_VSOCK_DEFAULT_RX_BUF_SIZE) less its overhead;

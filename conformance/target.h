@@ -37,7 +37,7 @@ struct cf_target;
 
 /* Socket types of the application side, the virtio_vsock_hdr type numbers (VSK_TYPE_*). */
 struct cf_target_ops {
-	const char *name;        /* "model", "vhost", "vhost-user" */
+	const char *name;        /* "model", "vhost", "vhost-user", "guest" */
 	/* A case's timeout without --timeout (a case that needs more keeps its own): what a
 	 * real device needs under emulation (TCG), where one 64 KiB windowed transfer takes
 	 * seconds; the model runs in virtual time. */
