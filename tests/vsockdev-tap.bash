@@ -37,14 +37,16 @@ py_tap() {
 	ok $? "$1: finished (status $2)"
 	diag <"$3"
 }
-# each_kernel FUNC: FUNC KERNEL for each of VSK_KERNELS (default "6.1 6.12"), and once
-# more as FUNC KERNEL again when it returns 75 (it asks to start over: a guest kernel
+# each_kernel FUNC...: each FUNC KERNEL for each of VSK_KERNELS (default "6.1 6.12"), and
+# once more as FUNC KERNEL again when it returns 75 (it asks to start over: a guest kernel
 # panicked while booting); then the TAP plan; exits 1 if any test failed
 each_kernel() {
-	local k
+	local k f
 	for k in ${VSK_KERNELS:-6.1 6.12}; do
-		vm_again=''
-		"$1" "$k" || [ $? != 75 ] || { vm_again=1; "$1" "$k" again; }
+		for f in "$@"; do
+			vm_again=''
+			"$f" "$k" || [ $? != 75 ] || { vm_again=1; "$f" "$k" again; }
+		done
 	done
 	echo "1..$n"
 	exit "$failed"
@@ -99,12 +101,18 @@ relay_vm_start() {
 # relay_vm_finish K W: tells the guest the host is done, waits for the VM; TAP for the
 # guest's own checks
 relay_vm_finish() {
-	local k=$1 W=$2 rc
-	touch "$W/out/host-done"
-	wait_pid "$vmpid" 300
+	touch "$2/out/host-done"
+	vm_guest_tap "$1" "$2" 300
+}
+# vm_guest_tap LABEL W SECONDS: waits (SECONDS) for the VM (vmpid) whose output is in
+# W/vm.out and W/vm.err; one TAP line, "LABEL: ...": it exited 0, its guest script wrote
+# W/out/done and none of its TAP lines failed
+vm_guest_tap() {
+	local W=$2 rc
+	wait_pid "$vmpid" "$3"
 	rc=$?
 	grep -E '^(not )?ok' "$W/vm.out" >"$W/guest.tap"
 	[ "$rc" = 0 ] && ! grep -q '^not ok' "$W/guest.tap" && [ -e "$W/out/done" ]
-	ok $? "$k: the guest's $(grep -c '^ok' "$W/guest.tap") checks passed (VM status $rc)"
+	ok $? "$1: the guest's $(grep -c '^ok' "$W/guest.tap") checks passed (VM status $rc)"
 	{ cat "$W/guest.tap"; tail -20 "$W/vm.err"; } | diag
 }

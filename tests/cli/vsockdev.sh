@@ -25,6 +25,29 @@ D=$B/vsockdev V=$B/vsockcat
 T=$(mktemp -d /tmp/vsockdev-test.XXXXXX)
 . tests/vsockdev-tap.bash
 sha() { sha256sum <"$1" | cut -d' ' -f1; }
+# seq_sink PATH DATA LENS: a SOCK_SEQPACKET listener at PATH (vsockcat --uds has no
+# seqpacket) for one connection: the messages to DATA, their lengths to LENS, one a line
+seq_sink() {
+	python3 - "$@" <<'E'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1])
+s.listen()
+c, _ = s.accept()
+with open(sys.argv[2], "wb") as data, open(sys.argv[3], "w") as lens:
+    while True:
+        m = c.recv(1 << 17)
+        if not m:
+            break
+        data.write(m)
+        print(len(m), file=lens, flush=True)
+E
+}
+# credit_updates CAP PORT: how many CREDIT_UPDATEs vsockdev (2:PORT) sent in CAP
+credit_updates() {
+	"$B/vsockdump" -r "$1" --no-analysis "src cid 2 and src port $2 and op credit_update" |
+		grep -c ' CREDIT_UPDATE'
+}
 
 # ---- options ----
 # expect_usage PATTERN DESC -- ARGS...: vsockdev ARGS is a usage error (tests/tap.bash)
@@ -263,9 +286,20 @@ E
 	pids+=($!)
 	"$V" --uds "$W/v.sock" -l 6004 -e cat 2>"$W/h6004.err" &
 	pids+=($!)
+	# UDS_6010, UDS_6011, UDS_6012: the guest's default-buffer senders (socat, vsockcat
+	# --buffer-size 262144, Python seqpacket) each send 4 MiB
+	"$V" --uds "$W/v.sock" -l 6010 >"$W/d6010.bin" 2>"$W/h6010.err" &
+	pids+=($!)
+	"$V" --uds "$W/v.sock" -l 6011 >"$W/d6011.bin" 2>"$W/h6011.err" &
+	pids+=($!)
+	seq_sink "$W/v.sock_6012" "$W/d6012.bin" "$W/d6012.lens" 2>"$W/h6012.err" &
+	pids+=($!)
+	head -c 4194304 /dev/urandom >"$W/d.bin"
 	{ [ -n "$server" ] || wait_for 10 test -S "$W/vu.sock"; } &&
 		wait_for 10 test -S "$W/v.sock_6001" && wait_for 10 test -S "$W/v.sock_6002" &&
-		wait_for 10 test -S "$W/v.sock_6003" && wait_for 10 test -S "$W/v.sock_6004"
+		wait_for 10 test -S "$W/v.sock_6003" && wait_for 10 test -S "$W/v.sock_6004" &&
+		wait_for 10 test -S "$W/v.sock_6010" && wait_for 10 test -S "$W/v.sock_6011" &&
+		wait_for 10 test -S "$W/v.sock_6012"
 	rc=$?
 	what="vsockdev and the host listeners are"
 	[ -n "$server" ] && what="the host listeners are"
@@ -342,6 +376,14 @@ E
 	ok $? "$k: ten parallel connections to guest port 5003: $good of 10 echoed byte-identical"
 	cat "$W"/par*.err 2>/dev/null | diag
 
+	# 4 MiB into the guest's default-buffer receivers: socat VSOCK-LISTEN on 5010,
+	# vsockcat --buffer-size 262144 -l on 5011 (the guest reports what arrived)
+	for port in 5010 5011; do
+		timeout 120 "$V" --uds "$W/v.sock" "$port" <"$W/d.bin" >/dev/null 2>"$W/c$port.err"
+		ok $? "$k: vsockcat --uds to guest port $port (a default-buffer receiver): 4 MiB sent"
+		diag <"$W/c$port.err"
+	done
+
 	# the hybrid conformance cases through vsockdev, the guest's services on 5100-5103:
 	# every case gets a verdict, and the verdicts are the recorded ones (a fail is a
 	# finding in docs/conformance.md, not a test failure; a changed verdict is)
@@ -398,6 +440,28 @@ for c in json.load(open(sys.argv[1]))["cases"]:
 	ok $? "$k: no host listener on port 6099: the guest's connect is refused (RST)"
 	diag <"$W/out/g5.err" 2>/dev/null
 
+	# the guest's programs at their default buffer size (256 KiB), both ways (issue 23)
+	local want
+	want=$(cat "$W/out/d.sha" 2>/dev/null)
+	for d in "6010 socat -u OPEN:FILE VSOCK-CONNECT:2:6010" \
+		"6011 vsockcat --buffer-size 262144 2 6011" \
+		"6012 Python SOCK_SEQPACKET messages of 1 byte to 64 KiB"; do
+		read -r port what <<<"$d"
+		[ "$(cat "$W/out/d$port.rc" 2>/dev/null)" = 0 ] &&
+			[ "$(wc -c <"$W/d$port.bin")" = 4194304 ] && [ "$(sha "$W/d$port.bin")" = "$want" ]
+		ok $? "$k: guest to host, $what: 4 MiB byte-identical"
+		{ echo "guest status $(cat "$W/out/d$port.rc" 2>/dev/null), $(wc -c <"$W/d$port.bin") bytes arrived"
+			cat "$W/h$port.err"; } | diag
+	done
+	[ -s "$W/d6012.lens" ] && cmp -s "$W/out/d6012.lens" "$W/d6012.lens"
+	ok $? "$k: guest seqpacket to 6012: the $(wc -l <"$W/d6012.lens") messages arrived with their boundaries"
+	diff "$W/out/d6012.lens" "$W/d6012.lens" 2>&1 | head -5 | diag
+	for port in 5010 5011; do
+		[ "$(cat "$W/out/r$port.size" 2>/dev/null)" = 4194304 ] &&
+			[ "$(cat "$W/out/r$port.sha")" = "$(sha "$W/d.bin")" ]
+		ok $? "$k: host to guest port $port (default buffer): 4 MiB byte-identical"
+	done
+
 	[ "$(cat "$W/out/g10.rc" 2>/dev/null)" = 3 ] && grep -q "timed out" "$W/out/g10.err" &&
 		[ "$(grep -c 'tx: packet to CID 9, not the host: dropped' "$W/dev.err")" = 1 ]
 	ok $? "$k: vsockcat --to-host 9 goes through vsockdev (dropped there: timed out)"
@@ -419,8 +483,75 @@ for c in json.load(open(sys.argv[1]))["cases"]:
 		END { exit !f }' "$W/stats.out"
 	ok $? "$k: the capture holds 5001's 16 MiB each way"
 	diag <"$W/stats.out"
+	# what let the default-buffer senders through: vsockdev's CREDIT_UPDATEs to them
+	local cu=()
+	for port in 6010 6011 6012; do
+		cu+=("$(credit_updates "$W/cap.pcap" "$port")")
+	done
+	[ "${cu[0]}" -gt 0 ] && [ "${cu[1]}" -gt 0 ] && [ "${cu[2]}" -gt 0 ]
+	ok $? "$k: the capture shows CREDIT_UPDATEs from 2:6010, 2:6011, 2:6012 to the guest (${cu[*]})"
 	ps -o pid= -p "$dpid" >/dev/null 2>&1 && kill "$dpid" 2>/dev/null
 	stop_pids
 }
 
-each_kernel run_kernel
+# run_late K [again]: vsockdev --mutate late_credit_update (its policy before issue 23:
+# CREDIT_UPDATE only when the guest's view of our 1 MiB falls below 64 KiB) as the VM's
+# vsock device, and the guest's socat sending 4 MiB to host port 6010 at its default
+# buffer (tests/vm/vsockdev-guest.sh late): a patched Linux sender never has more than
+# its own 256 KiB in flight, so the transfer stalls there (the guest gives up after 25 s);
+# the capture shows no CREDIT_UPDATE on it, a stall in vsockdump --stats and the
+# credit_stall warning in --check.  Status 75 as run_kernel.
+run_late() {
+	local k=$1
+	local W=$T/late-$k dpid vmpid got hgot
+	mkdir -p "$W/out"
+	"$D" --socket "$W/vu.sock" --cid 42 --uds "$W/v.sock" --capture "$W/cap.pcap" \
+		--mutate late_credit_update -v 2>"$W/dev.err" &
+	dpid=$!
+	pids+=("$dpid")
+	"$V" --uds "$W/v.sock" -l 6010 >"$W/d6010.bin" 2>"$W/h6010.err" &
+	pids+=($!)
+	wait_for 10 test -S "$W/vu.sock" && wait_for 10 test -S "$W/v.sock_6010"
+	ok $? "$k late: vsockdev --mutate late_credit_update and host listener 6010 are up" || {
+		diag <"$W/dev.err"
+		stop_pids
+		return 0
+	}
+	VSK_VM_BOOT_RETRY=0 VSK_VM_MEMFD=1 VSK_VM_QEMU_ARGS="-chardev socket,id=vsk0,path=$W/vu.sock -device vhost-user-vsock-pci,chardev=vsk0" \
+		tests/vm/run -k "$k" -t 300 -o "$W/out" tests/vm/vsockdev-guest.sh late \
+		>"$W/vm.out" 2>"$W/vm.err" &
+	vmpid=$!
+	pids+=("$vmpid")
+	vm_wait_ready "$k" "$W" || return 75
+	vm_guest_tap "$k late" "$W" 200
+	wait_pid "$dpid" 30
+	got=$(wc -c <"$W/d6010.bin")
+	[ "$(cat "$W/out/d6010.rc" 2>/dev/null)" = 124 ] && [ "$got" -lt 4194304 ]
+	ok $? "$k late: socat's 4 MiB to host port 6010 stalled: cut off after 25 s, $got bytes arrived"
+	diag <"$W/h6010.err"
+	got=$(credit_updates "$W/cap.pcap" 6010)
+	[ "$got" = 0 ]
+	ok $? "$k late: the capture shows no CREDIT_UPDATE from 2:6010 ($got)"
+	# the analysis sees it: a stall of the guest's end in --stats, the credit_stall
+	# warning in --check
+	"$B/vsockdump" -r "$W/cap.pcap" --stats --json 2>&1 | python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get("record") == "conn" and r["b"]["port"] == 6010:
+        print(r["a"]["stalls"], r["b"]["stalls"])' >"$W/stalls"
+	read -r got hgot <"$W/stalls"
+	[ "${got:-0}" -gt 0 ]
+	ok $? "$k late: vsockdump --stats counts the guest's stall on it (stalls: guest ${got:-none}, host ${hgot:-none})"
+	"$B/vsockdump" -r "$W/cap.pcap" --stats 2>&1 | diag
+	"$B/vsockdump" -r "$W/cap.pcap" --check >"$W/check.out" 2>&1
+	grep -qw credit_stall "$W/check.out"
+	ok $? "$k late: vsockdump --check warns credit_stall on it"
+	tail -5 "$W/check.out" | diag
+	stop_pids
+}
+
+each_kernel run_kernel run_late

@@ -9,9 +9,10 @@
 #   cid                  the CID the guest driver read from the device
 #   g.sha                sha256 of the 16 MiB the guest sends on port 5001
 #   ready                listeners on 5001 (bulk, both ways), 5002 (tr a-z A-Z) and 5003
-#                        (-k, echo) are up, and the services of vsock-conformance
+#                        (-k, echo) are up, the services of vsock-conformance
 #                        --target hybrid=...,port=5100 (man/vsock-conformance.1): 5100
-#                        echo, 5101 sink, 5102 report, 5103 dial
+#                        echo (at the default buffer size), 5101 sink, 5102 report, 5103
+#                        dial, and 5010 (socat) and 5011 (vsockcat --buffer-size 262144)
 #   host-done            (written by the host) its clients of 5003 and its run of
 #                        vsock-conformance --target hybrid are finished
 #   r1.sha, r1.size      sha256 and size of what arrived on 5001 (when the connection ended)
@@ -24,7 +25,21 @@
 #   g8.txt               host port 6004's echo after the driver was unloaded and loaded
 #   g9.err, g9.rc        vsockcat -w 2 9 6005 with vhost_vsock loaded (the h2g transport)
 #   g10.err, g10.rc      the same with --to-host (through vsockdev, which drops it)
+#   d.sha                sha256 of the 4 MiB the guest sends with its default buffer
+#                        (256 KiB, SO_VM_SOCKETS_BUFFER_SIZE's default) to host ports
+#                        6010 (socat), 6011 (vsockcat --buffer-size 262144) and, as
+#                        seqpacket messages, 6012 (Python's socket module)
+#   d6010.rc, d6011.rc,  their exit statuses (124: still going after the bound)
+#   d6012.rc
+#   d6012.lens           the lengths of the messages sent to 6012, one a line
+#   r5010.sha, .size     what arrived on 5010 (socat VSOCK-LISTEN, default buffer) and on
+#   r5011.sha, .size     5011 (vsockcat --buffer-size 262144 -l) from the host
 #   done                 the guest is finished
+#
+# With the argument "late" (the host runs vsockdev --mutate late_credit_update) the guest
+# only sends d.sha's 4 MiB with socat to host port 6010, giving up after 25 s (d6010.rc),
+# and is done: under that policy the transfer stalls once the guest's 256 KiB are in
+# flight.
 . "$(dirname "$0")/lib.sh"
 
 modprobe vmw_vsock_virtio_transport
@@ -40,6 +55,47 @@ drv=$(basename "$(readlink /sys/bus/virtio/drivers/vmw_vsock_virtio_transport/vi
 [ "$drv" = vmw_vsock_virtio_transport ]
 ok $? "virtio device bound to vmw_vsock_virtio_transport"
 
+# Guest programs at the guest's default buffer size (256 KiB): a Linux sender never has
+# more than its own buffer in flight ("cap TX credit to local buffer size"), so these
+# transfers go on only if vsockdev sends CREDIT_UPDATE before the guest's view of its
+# 1 MiB buf_alloc runs low (issue 23).  d_send PORT BOUND PROGRAM: one transfer of d.bin
+# to host port PORT, its status in /out/dPORT.rc (124: cut off after BOUND seconds).
+head -c 4194304 /dev/urandom >"$T/d.bin"
+sha256sum <"$T/d.bin" | cut -d' ' -f1 >/out/d.sha
+d_send() {
+	local port=$1 bound=$2 prog=$3
+	case $prog in
+	socat) timeout "$bound" socat -u "OPEN:$T/d.bin" "VSOCK-CONNECT:2:$port" ;;
+	vsockcat) timeout "$bound" vsockcat --buffer-size 262144 2 "$port" <"$T/d.bin" >/dev/null ;;
+	seqpacket)
+		# messages of 1 byte to 64 KiB, their lengths to /out/d$port.lens
+		timeout "$bound" python3 - "$port" "$T/d.bin" "/out/d$port.lens" <<'E'
+import socket, sys
+port, src, lens = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+data = open(src, "rb").read()
+s = socket.socket(socket.AF_VSOCK, socket.SOCK_SEQPACKET)
+s.connect((2, port))
+with open(lens, "w") as log:
+    off, i = 0, 0
+    while off < len(data):
+        n = min(len(data) - off, 1 + (i * 40503) % 65536)
+        s.send(data[off:off + n])
+        print(n, file=log, flush=True)
+        off, i = off + n, i + 1
+s.close()
+E
+		;;
+	esac 2>"$T/d$port.err"
+	echo $? >"/out/d$port.rc"
+}
+if [ "${1:-}" = late ]; then
+	touch /out/ready
+	d_send 6010 25 socat    # the host judges its status and what arrived
+	diag "$T/d6010.err"
+	touch /out/done
+	finish
+fi
+
 head -c 16777216 /dev/urandom >"$T/g.bin"
 sha256sum <"$T/g.bin" | cut -d' ' -f1 >/out/g.sha
 [ "$(wc -c <"$T/g.bin")" = 16777216 ]
@@ -53,9 +109,10 @@ p2=$!
 vsockcat -v -l -k 5003 -e cat </dev/null 2>"$T/l3.err" &
 p3=$!
 # The guest services of vsock-conformance --target hybrid=PATH,port=5100, as its man
-# page gives them.
+# page gives them; the echo at the guest's default buffer size (256 KiB), which the
+# cases echo and parallel exceed on every connection.
 : >"$T/sink"
-vsockcat -v -l -k --max-conns 64 5100 -e cat </dev/null 2>"$T/h0.err" &
+vsockcat -v -l -k --max-conns 64 --buffer-size 262144 5100 -e cat </dev/null 2>"$T/h0.err" &
 h0=$!
 vsockcat -v -l -k 5101 --recv-only </dev/null >>"$T/sink" 2>"$T/h1.err" &
 h1=$!
@@ -70,6 +127,14 @@ ok $? "listeners on 5001, 5002 and 5003 (-k, echo)"
 wait_for 30 grep -q listening "$T/h0.err" && wait_for 30 grep -q listening "$T/h1.err" &&
 	wait_for 30 grep -q listening "$T/h2.err" && wait_for 30 grep -q listening "$T/h3.err"
 ok $? "vsock-conformance --target hybrid services on 5100-5103"
+# Host-initiated into default-buffer receivers (the host sends 4 MiB to each).
+socat -u VSOCK-LISTEN:5010 "CREATE:$T/r5010.bin" 2>"$T/r5010.err" &
+r0=$!
+vsockcat -v --buffer-size 262144 -l 5011 >"$T/r5011.bin" 2>"$T/r5011.err" </dev/null &
+r1=$!
+listening() { ss --vsock -l -n | grep -q ":$1 "; }
+wait_for 30 listening 5010 && wait_for 30 grep -q listening "$T/r5011.err"
+ok $? "default-buffer listeners: socat on 5010, vsockcat --buffer-size 262144 on 5011"
 touch /out/ready
 
 # Guest-initiated, while the host works on 5001: the host listens on UDS_6001 (tr) and
@@ -92,6 +157,14 @@ diag "$T/g6.err"
 timeout 60 vsockcat --seqpacket 2 6001 </dev/null >/dev/null 2>/out/g7.err
 [ $? = 1 ]
 ok $? "seqpacket to host port 6001 (a stream listener) fails"
+# 4 MiB to the host from default-buffer senders (60 s each: about 1 s is usual)
+for d in "6010 socat" "6011 vsockcat" "6012 seqpacket"; do
+	read -r port prog <<<"$d"
+	d_send "$port" 60 "$prog"
+	[ "$(cat "/out/d$port.rc")" = 0 ]
+	ok $? "4 MiB to host port $port with $prog at the default buffer size (status $(cat "/out/d$port.rc"))"
+	diag "$T/d$port.err"
+done
 
 wait_pid "$p1" 400
 ok $? "vsockcat -l 5001 ended"
@@ -104,6 +177,14 @@ diag "$T/l2.err"
 # the host's parallel clients on 5003 are done when it says so
 wait_for 300 test -e /out/host-done
 ok $? "the host finished with 5003"
+for r in "5010 $r0" "5011 $r1"; do
+	read -r port pid <<<"$r"
+	wait_pid "$pid" 60
+	ok $? "the default-buffer receiver on $port ended"
+	diag "$T/r$port.err"
+	sha256sum <"$T/r$port.bin" | cut -d' ' -f1 >"/out/r$port.sha"
+	wc -c <"$T/r$port.bin" >"/out/r$port.size"
+done
 kill "$p3" "$h0" "$h1" "$h2" "$h3"
 wait "$p3" "$h0" "$h1" "$h2" "$h3" 2>/dev/null
 # The driver goes away and comes back: QEMU stops the device (GET_VRING_BASE) and starts
