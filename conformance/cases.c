@@ -551,8 +551,9 @@ static void c_credit_update_after_read(struct cf_harness *h)
 	if (c->rst_rcvd)
 		return (void)cf_fail(h, "data", "RST after its application read");
 	/* Low is below one full packet (or half its buffer, if that is smaller): it need
-	 * not advertise every byte it read (Linux and vsockdev wait until the space we see
-	 * is low), only enough to go on. */
+	 * not advertise every byte it read, only enough to go on.  This sender takes all
+	 * the credit it is given (as Linux did before the fix of CVE-2026-23086);
+	 * credit_capped_sender is the one that caps itself at its own buffer. */
 	low = c->peer_buf_alloc / 2 < VSK_MAX_PKT_BUF_SIZE ? c->peer_buf_alloc / 2 :
 							       VSK_MAX_PKT_BUF_SIZE;
 	if (cf_conn_peer_free(c) < low) {
@@ -565,6 +566,81 @@ static void c_credit_update_after_read(struct cf_harness *h)
 	cf_observe(h, "fwd_cnt %u advertised after its application read %zu bytes: our view "
 		   "of its free space is %" PRId64 " bytes", c->peer_fwd_cnt, n,
 		   cf_conn_peer_free(c));
+}
+
+/* Its packet p tells us fwd_cnt that leaves the capped sender (arg: the conn) room to send. */
+static bool frees_our_cap(const struct cf_pkt *p, const void *arg)
+{
+	const struct cf_conn *c = arg;
+
+	return p->hdr.src_port == c->its_port && p->hdr.dst_port == c->our_port &&
+	       (p->hdr.op == VSK_OP_RST || c->tx_cnt - p->hdr.fwd_cnt < c->buf_alloc);
+}
+
+/* We send as Linux does since the fix of CVE-2026-23086: never more in flight than our own
+ * buf_alloc (CAP), here below the device's.  Its application reads everything we sent; a
+ * device that waits until our view of its whole buffer runs low never tells us, and the
+ * transfer stops at CAP bytes (vsockdev before 2026-12, libkrun#772). */
+static void c_credit_capped_sender(struct cf_harness *h)
+{
+	enum { CAP = 64 << 10, TOTAL = 512 << 10 };
+	static uint8_t src[TOTAL], rd[CAP];
+	struct cf_conn *c;
+	size_t sent = 0, got = 0;
+	unsigned waits = 0;
+
+	cf_required(h, "a receiver whose application read everything tells the sender in time: "
+		    "a sender that never has more in flight than its own buf_alloc (%u bytes; "
+		    "Linux since the fix of CVE-2026-23086) gets all %u bytes through",
+		    CAP, TOTAL);
+	if (!(c = cf_connect(h, STREAM, CAP)))
+		return;
+	cf_pattern(src, TOTAL, 0, 6);
+	while (got < TOTAL) {
+		int64_t fr = cf_conn_peer_free(c);
+		uint32_t in_flight = c->tx_cnt - c->peer_fwd_cnt;
+		size_t k = in_flight < CAP ? CAP - in_flight : 0;
+
+		if (fr >= 0 && (int64_t)k > fr)
+			k = (size_t)fr;
+		if (k > TOTAL - sent)
+			k = TOTAL - sent;
+		if (k) {
+			if (cf_conn_write(c, src + sent, k, CHUNK, false, false))
+				return;
+			sent += k;
+		}
+		/* its application reads all we sent */
+		while (got < sent) {
+			size_t n = sent - got < sizeof(rd) ? sent - got : sizeof(rd);
+
+			if ((size_t)cf_app_read(h, c->app, rd, n, cf_left(h)) != n ||
+			    memcmp(rd, src + got, n)) {
+				cf_fail(h, "data", "its application read %zu of %zu bytes intact",
+					got, sent);
+				return;
+			}
+			got += n;
+		}
+		if (got == TOTAL)
+			break;
+		/* our own buffer is in flight: only its fwd_cnt lets us go on */
+		if (c->tx_cnt - c->peer_fwd_cnt >= CAP) {
+			if (!cf_expect(h, frees_our_cap, c, cf_answer_ms(h))) {
+				cf_fail(h, "credit_stall", "its application read all %zu bytes we "
+					"sent, but the last fwd_cnt it told us is %u: our own "
+					"buf_alloc of %u bytes stays in flight and no CREDIT_UPDATE "
+					"came within %d ms (its buf_alloc is %u)", got,
+					c->peer_fwd_cnt, CAP, cf_answer_ms(h), c->peer_buf_alloc);
+				return;
+			}
+			waits++;
+		}
+		if (c->rst_rcvd)
+			return (void)cf_fail(h, "data", "RST from the device during the transfer");
+	}
+	cf_observe(h, "%u bytes arrived with at most %u in flight; its fwd_cnt freed our "
+		   "buffer %u times", TOTAL, CAP, waits);
 }
 
 static void c_credit_request_answered(struct cf_harness *h)
@@ -1343,5 +1419,6 @@ const struct cf_case cf_cases[] = {
 	{41, "tx_layout_split", "layout", CL_LAYOUT, c_layout, 0, NULL, "split", 0},
 	{42, "tx_layout_spread", "layout", CL_LAYOUT, c_layout, 0, NULL, "spread:4", 0},
 	{43, "tx_layout_indirect", "layout", CL_LAYOUT, c_layout, 0, NULL, "spread:3,indirect", 0},
+	C(44, "credit_capped_sender", "credit", CL_CREDIT, c_credit_capped_sender),
 };
 const size_t cf_ncases = sizeof(cf_cases) / sizeof(cf_cases[0]);

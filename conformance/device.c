@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "device.h"
+#include "vsk/credit.h"
 #include "vsk/proto.h"
 
 const struct cf_mutation_info cf_mutations[CF_MUT__COUNT] = {
@@ -452,9 +453,7 @@ static void conn_reset(struct cf_dev *d, struct conn *c, int err, bool rst)
 /* Bytes the peer may still send us, from its point of view: what we last advertised. */
 static uint32_t peer_view_free(const struct conn *c)
 {
-	uint32_t used = c->rx_cnt - c->adv_fwd_cnt;
-
-	return used > c->adv_buf_alloc ? 0 : c->adv_buf_alloc - used;
+	return vsk_credit_view_free(c->adv_buf_alloc, c->rx_cnt, c->adv_fwd_cnt);
 }
 
 /* Bytes we may send now (Buffer Space Management): the peer's free space
@@ -1201,16 +1200,25 @@ ssize_t cf_dev_send(struct cf_dev *d, int h, const void *buf, size_t len, bool e
 	return (ssize_t)len;
 }
 
-/* After the application read: tell the peer when its view of our space runs low. */
+/* After the application read: lib's credit-update policy (vsk/credit.h), the one vsockdev
+ * keeps too. */
 static void after_read(struct cf_dev *d, struct conn *c)
 {
-	uint32_t view = peer_view_free(c), low = MAX_PKT;
+	const struct vsk_credit_rx rx = {
+		.buf_alloc = c->adv_buf_alloc, .peer_buf_alloc = c->peer_buf_alloc,
+		.rx_cnt = c->rx_cnt, .fwd_cnt = c->fwd_cnt, .adv_fwd_cnt = c->adv_fwd_cnt,
+	};
+	bool due;
 
-	if (c->buf_alloc / 2 > low)
-		low = c->buf_alloc / 2;
-	if (mut(d, CF_MUT_NO_CREDIT_UPDATE) || c->fwd_cnt == c->adv_fwd_cnt)
+	if (mut(d, CF_MUT_NO_CREDIT_UPDATE) || !(c->st == C_ESTABLISHED || c->st == C_CLOSING))
 		return;
-	if (view < low && (c->st == C_ESTABLISHED || c->st == C_CLOSING))
+	/* --mutate late_credit_update: vsockdev's policy before 2026-12, an update only when
+	 * the peer's view of our whole buffer falls below one packet */
+	if (mut(d, CF_MUT_LATE_CREDIT_UPDATE))
+		due = c->fwd_cnt != c->adv_fwd_cnt && peer_view_free(c) < MAX_PKT;
+	else
+		due = vsk_credit_update_due(&rx);
+	if (due)
 		c->want_credit_update = true;
 }
 

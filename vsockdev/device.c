@@ -11,8 +11,9 @@
  *     REQUEST from a fresh host port; the guest's RESPONSE becomes "OK <host port>".
  *   - Buffer Space Management: we advertise buf_alloc VD_BUF_ALLOC and fwd_cnt = bytes
  *     written to the host program; an RW beyond that credit is answered by RST.  We send
- *     RW only within the guest's credit.  A CREDIT_UPDATE goes out when the guest's view of
- *     our free space drops below VSK_MAX_PKT_BUF_SIZE (as Linux does) or on CREDIT_REQUEST.
+ *     RW only within the guest's credit.  A CREDIT_UPDATE goes out on CREDIT_REQUEST and
+ *     when lib's policy says (vsk/credit.h: the host program took all we held, or the
+ *     guest's view of our space is low within min(our buf_alloc, its own)).
  *   - Stream Sockets: the guest's SHUTDOWN SEND becomes shutdown(SHUT_WR) once its bytes
  *     are written; the host program's EOF becomes SHUTDOWN SEND once its bytes are sent.
  *     When both directions are done we send SHUTDOWN(RCV|SEND) and wait for the guest's
@@ -27,6 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "vsk/credit.h"
 #include "vsk/encode.h"
 #include "vsk/error.h"
 #include "vsockdev.h"
@@ -190,11 +192,25 @@ void vd_conn_update(struct vd *vd, struct vd_conn *c)
 		c->deadline = vd_mut(vd, NO_CLOSE_TIMEOUT) ? 0 : vd_now_ms() + VD_CLOSE_MS;
 		return;
 	}
-	/* the guest's view of our free space is low and we have read since we last said */
-	uint32_t held = c->rx_cnt - c->fwd_cnt_adv;
+	/* a CREDIT_UPDATE when lib's policy (vsk/credit.h) says: the host program took all we
+	 * held, or the guest's view of our space is low within the window it can use (its own
+	 * buf_alloc caps what it sends: the fix of CVE-2026-23086) */
+	const struct vsk_credit_rx rx = {
+		.buf_alloc = VD_BUF_ALLOC, .peer_buf_alloc = c->peer_buf_alloc,
+		.rx_cnt = c->rx_cnt, .fwd_cnt = c->fwd_cnt, .adv_fwd_cnt = c->fwd_cnt_adv,
+	};
+	bool due;
 
-	if (c->fwd_cnt != c->fwd_cnt_adv && !vd_mut(vd, NO_CREDIT_UPDATE) &&
-	    (held > VD_BUF_ALLOC || VD_BUF_ALLOC - held < VSK_MAX_PKT_BUF_SIZE))
+	if (vd_mut(vd, NO_CREDIT_UPDATE))
+		return;
+	/* --mutate late_credit_update: the policy before 2026-12, an update only when the
+	 * guest's view of our whole 1 MiB falls below one packet */
+	if (vd_mut(vd, LATE_CREDIT_UPDATE))
+		due = c->fwd_cnt != c->fwd_cnt_adv &&
+		      vsk_credit_view_free(VD_BUF_ALLOC, c->rx_cnt, c->fwd_cnt_adv) < VSK_MAX_PKT_BUF_SIZE;
+	else
+		due = vsk_credit_update_due(&rx);
+	if (due)
 		c->pending |= VD_P_CREDIT;
 }
 

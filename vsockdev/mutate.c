@@ -20,6 +20,7 @@ _Static_assert(VD_MUT__COUNT <= 64, "--mutate keeps its switches in one uint64_t
 /* The mutations vsockdev has (device.c tests them with vd_mut). */
 static const uint64_t vd_mut_have =
 	M(IGNORE_CREDIT) | M(CREDIT_WRAP) | M(CREDIT_64BIT) | M(NO_CREDIT_UPDATE) |
+	M(LATE_CREDIT_UPDATE) |
 	M(NO_CREDIT_REPLY) | M(NO_RST_UNKNOWN_TYPE) | M(NO_RST_UNKNOWN_OP) |
 	M(ACCEPT_ANY_SRC_CID) | M(UNKNOWN_OP_RST_ONLY) | M(NO_RST_NO_LISTENER) |
 	M(RESPONSE_TO_NOBODY) | M(DUP_REQUEST) | M(SHUTDOWN_CLEARS) | M(NO_RST_ON_SHUTDOWN) |

@@ -715,6 +715,27 @@ static int64_t m_credit_update(uint64_t m)
 	return r;
 }
 
+/* A sender capped at its own 64 KiB (buf_alloc in its headers) sends it all; the
+ * application reads it all: a CREDIT_UPDATE must follow (the model's buffer is larger). */
+static int64_t m_capped_sender(uint64_t m)
+{
+	struct w w;
+	uint8_t buf[4096] = {0};
+	size_t got = 0;
+	ssize_t n;
+
+	w_open(&w, m, L_ONE);
+	int h = est(&w, VSK_TYPE_STREAM, 5000, 65536);
+	for (int i = 0; i < 16; i++)
+		tx(&w, 5000, 1234, VSK_TYPE_STREAM, VSK_OP_RW, 0, 65536, 0, buf, sizeof(buf));
+	while (got < 65536 && (n = cf_dev_recv(w.d, h, buf, sizeof(buf), NULL)) > 0)
+		got += (size_t)n;
+	pump(&w);
+	int64_t r = got == 65536 ? (int64_t)count(&w, VSK_OP_CREDIT_UPDATE) : -1;
+	w_close(&w);
+	return r;
+}
+
 /* A packet after an established connection; what comes back: count of op `want`. */
 static int64_t m_pkt(uint64_t m, uint32_t sport, uint16_t type, uint16_t op, uint32_t flags,
 		     uint32_t dport, int want)
@@ -1001,6 +1022,7 @@ static const struct {
 	{CF_MUT_CREDIT_WRAP, m_credit},
 	{CF_MUT_UNBOUNDED_TX, m_unbounded},
 	{CF_MUT_NO_CREDIT_UPDATE, m_credit_update},
+	{CF_MUT_LATE_CREDIT_UPDATE, m_capped_sender},
 	{CF_MUT_NO_CREDIT_REPLY, m_credit_reply},
 	{CF_MUT_NO_RST_UNKNOWN_TYPE, m_type},
 	{CF_MUT_NO_RST_UNKNOWN_OP, m_op},
