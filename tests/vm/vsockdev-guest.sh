@@ -86,7 +86,10 @@ s.close()
 E
 		;;
 	esac 2>"$T/d$port.err"
-	echo $? >"/out/d$port.rc"
+	local rc=$?
+	# busybox's timeout, the guest's, exits 143 (TERM) where coreutils' says 124
+	[ "$rc" = 143 ] && rc=124
+	echo "$rc" >"/out/d$port.rc"
 }
 if [ "${1:-}" = late ]; then
 	touch /out/ready
