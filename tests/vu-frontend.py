@@ -193,13 +193,24 @@ def rx():
         return None
     f = struct.unpack_from("<QQIIIHHIII", b)
     return {"src_cid": f[0], "dst_cid": f[1], "src_port": f[2], "dst_port": f[3],
-            "len": f[4], "type": f[5], "op": f[6], "flags": f[7], "data": b[44:]}
+            "len": f[4], "type": f[5], "op": f[6], "flags": f[7], "fwd_cnt": f[9],
+            "data": b[44:]}
 
 
 def basic():
     """Packets both ways, replies to bad packets, then one rule broken on each queue."""
     for i in range(NUM - 1):
         rx_post(i)
+    credit = []
+
+    def rx_skip():
+        """The next rx packet that is not a CREDIT_UPDATE; those go to credit (vsockdev
+        sends one whenever the host program has taken all it held: lib/vsk/credit.h)."""
+        while True:
+            p = rx()
+            if p is None or p["op"] != 6:
+                return p
+            credit.append(p)
 
     # guest to host: REQUEST to port 6000, where a host program listens
     lst = socket.socket(socket.AF_UNIX)
@@ -215,20 +226,29 @@ def basic():
     tx(hdr(1000, 6000, 5, 4) + b"pong")
     check(host.recv(100) == b"pong", "guest RW reaches the host program")
     host.sendall(b"ping")
-    p = rx()
+    p = rx_skip()
     check(p is not None and p["op"] == 5 and p["data"] == b"ping", "host program's bytes: RW to the guest")
     tx(hdr(1000, 6000, 5, 8) + b"overflow", head=1)
     # no listener at UDS_6001: RST; an unknown type: RST; an RST gets nothing
     tx(hdr(1001, 6001, 1), head=2)
-    p = rx()
+    p = rx_skip()
     check(p is not None and p["op"] == 3 and p["dst_port"] == 1001, "REQUEST to a port nobody serves: RST")
     tx(hdr(1002, 6000, 1, type_=9), head=3)
-    p = rx()
+    p = rx_skip()
     check(p is not None and p["op"] == 3 and p["type"] == 9, "unknown type 9: RST")
     tx(hdr(1003, 6000, 1, type_=2), head=4)
-    p = rx()
+    p = rx_skip()
     check(p is not None and p["op"] == 3 and p["type"] == 2, "seqpacket when not negotiated: RST")
     check(host.recv(100) == b"overflow", "a second RW arrives too")
+    # the 12 bytes passed on, nothing left to carry fwd_cnt 12: vsockdev tells it unasked
+    while not any(c["dst_port"] == 1000 and c["fwd_cnt"] == 12 for c in credit):
+        p = rx()
+        if p is None:
+            break
+        if p["op"] == 6:
+            credit.append(p)
+    check(any(c["dst_port"] == 1000 and c["fwd_cnt"] == 12 for c in credit),
+          "all 12 guest bytes passed to the host program: a CREDIT_UPDATE with fwd_cnt 12")
 
     # ---- a driver that breaks ring rules ----
     # rx: the next buffer is a descriptor that loops to itself; the host program's bytes make
