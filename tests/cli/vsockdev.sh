@@ -256,7 +256,7 @@ diag <"$T/relay.txt"
 # (server=on,wait=on) and vsockdev --connect comes to it.
 run_kernel() {
 	local k=$1
-	local W=$T/$k dpid="" vmpid rc server="" what
+	local W=$T/$k dpid="" vmpid rc server="" what want d port
 	local dev=(--cid 42 --uds "$W/v.sock" --capture "$W/cap.pcap" --check -v)
 	[ "$k" = 6.12 ] && server=1
 	mkdir -p "$W/out"
@@ -447,7 +447,6 @@ for c in json.load(open(sys.argv[1]))["cases"]:
 	diag <"$W/out/g5.err" 2>/dev/null
 
 	# the guest's programs at their default buffer size (256 KiB), both ways (issue 23)
-	local want
 	want=$(cat "$W/out/d.sha" 2>/dev/null)
 	for d in "6010 socat -u OPEN:FILE VSOCK-CONNECT:2:6010" \
 		"6011 vsockcat --buffer-size 262144 2 6011" \
