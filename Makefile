@@ -44,6 +44,7 @@ fuzz_vuopts_SRC := conformance/vhostuser-opts.c conformance/hybrid-opts.c
 fuzz_agent_SRC := conformance/agent.c conformance/guest-opts.c
 fuzz_modelopts_SRC := conformance/model-opts.c conformance/device.c conformance/hybrid-opts.c
 fuzz_mutate_SRC := vsockdev/mutate.c
+fuzz_expect_SRC := conformance/expect.c
 
 # Parts with build rules of their own (dissector/build.mk: the Wireshark plugin) add their
 # targets to PARTS_ALL and their files to PARTS_INSTALL.
