@@ -66,12 +66,13 @@ t0=${EPOCHREALTIME/./}
 exp=()
 [ -f "$expect" ] && exp=(--expect "$expect")
 timeout 250 vsock-conformance --target vhost "${exp[@]}" --json "$T/r.json" \
-	--capture "$T/c.pcap" >"$T/tap" 2>"$T/run.err"
+	--junit "$T/r.xml" --capture "$T/c.pcap" >"$T/tap" 2>"$T/run.err"
 rc=$?
 ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 echo "# vhost run on $VSK_KERNEL: $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s"
 cp "$T/r.json" /out/conformance-vhost.json 2>/dev/null
 cp "$T/c.pcap" /out/conformance-vhost.pcap 2>/dev/null
+cp "$T/r.xml" /out/conformance-vhost.junit.xml 2>/dev/null
 cp "$T/tap" /out/conformance-vhost.tap 2>/dev/null
 cp "$T/run.err" /out/conformance-vhost.err 2>/dev/null
 # A changed verdict makes the suite exit 1; anything else (2 usage, 124 timeout, a crash)
@@ -131,6 +132,10 @@ PY
 ok $? "every listed case ran once with a verdict, evidence for each fail, a reason for each n/a ($(head -1 "$T/check"))"
 diag "$T/check"
 cp "$T/verdicts" /out/verdicts.txt 2>/dev/null
+
+# The JUnit report for a CI's test view (docs/ci.md) holds every case.
+grep -q "<testsuite name=\"vsock-conformance --target vhost\" tests=\"$(wc -l <"$T/list")\"" "$T/r.xml"
+ok $? "--junit: one testsuite of $(wc -l <"$T/list") cases"
 
 # The recorded findings of this kernel are reproduced: same cases, same verdicts.
 if [ -f "$expect" ]; then
