@@ -302,8 +302,8 @@ static void stall_timer(struct vsk_flow *fl, const struct timer *t)
 	 * run low never frees a sender that stops at its own, smaller buffer. */
 	if (vsk_conn_peer_free(c, t->end) > 0)
 		report(fl, VSK_RULE_CREDIT_STALL, c, 1 - t->end, true,
-		       "%lld bytes from %llu:%u at its own buf_alloc since %lld.%06ld (%.1f s, "
-		       "no credit freed)",
+		       "%lld bytes from %llu:%u at its own buf_alloc since %lld.%06ld, no credit "
+		       "freed in %.1f s",
 		       (long long)in_flight, (unsigned long long)s->cid, s->port,
 		       (long long)s->blocked_since.tv_sec, (long)s->blocked_since.tv_usec,
 		       fl->o.stall_time);
