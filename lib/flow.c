@@ -291,7 +291,6 @@ static void stall_timer(struct vsk_flow *fl, const struct timer *t)
 	struct vsk_conn *c = t->c;
 	struct vsk_flow_dir *s = &c->end[t->end];
 	struct timeval due = stall_due(fl, s);
-	int64_t in_flight = vsk_conn_in_flight(c, t->end);
 
 	if (!s->blocked || s->stall_counted || !tv_eq(&t->due, &due))
 		return;
@@ -302,11 +301,9 @@ static void stall_timer(struct vsk_flow *fl, const struct timer *t)
 	 * run low never frees a sender that stops at its own, smaller buffer. */
 	if (vsk_conn_peer_free(c, t->end) > 0)
 		report(fl, VSK_RULE_CREDIT_STALL, c, 1 - t->end, true,
-		       "%lld bytes from %llu:%u at its own buf_alloc since %lld.%06ld, no credit "
-		       "freed in %.1f s",
-		       (long long)in_flight, (unsigned long long)s->cid, s->port,
-		       (long long)s->blocked_since.tv_sec, (long)s->blocked_since.tv_usec,
-		       fl->o.stall_time);
+		       "%llu:%u at its own buf_alloc %u since %lld.%06ld",
+		       (unsigned long long)s->cid, s->port, s->buf_alloc,
+		       (long long)s->blocked_since.tv_sec, (long)s->blocked_since.tv_usec);
 }
 
 /* A connection that left the tracker and has no timer left goes to the graveyard: the

@@ -53,7 +53,7 @@ struct vsk_flow_dir {
 	uint32_t shutdown;               /* SHUTDOWN bits this end announced */
 	bool sent_rst;
 	bool msg_open;                   /* seqpacket: RW bytes sent since the last EOM */
-	/* Waits and stalls of this end as a sender (see "Stalls" below vsk_flow_stall). */
+	/* Waits and stalls of this end as a sender (see "Stalls:" before vsk_flow_stall). */
 	bool blocked;                    /* waiting at its send limit now */
 	bool stall_counted;              /* the current wait is counted in stalls */
 	struct timeval blocked_since;    /* the current wait began (the RW that reached the limit) */
