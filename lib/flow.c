@@ -468,7 +468,8 @@ int64_t vsk_conn_send_limit(const struct vsk_conn *c, int from)
 
 	if (!r->adv_known)
 		return -1;
-	return s->adv_known && s->buf_alloc < r->buf_alloc ? s->buf_alloc : r->buf_alloc;
+	return s->adv_known && !s->uncapped && s->buf_alloc < r->buf_alloc ? s->buf_alloc
+									      : r->buf_alloc;
 }
 
 int64_t vsk_conn_peer_free(const struct vsk_conn *c, int from)
@@ -540,6 +541,9 @@ static void on_rw(struct vsk_flow *fl, struct vsk_conn *c, int from, const struc
 		if (s->adv_known && in_flight > s->buf_alloc && before <= s->buf_alloc)
 			report(fl, VSK_RULE_IN_FLIGHT_OVER_OWN, c, from, false,
 			       "%u bytes in flight, own buf_alloc %u", in_flight, s->buf_alloc);
+		/* It does not cap itself: from now on its limit is the receiver's alone. */
+		if (s->adv_known && in_flight > s->buf_alloc)
+			s->uncapped = true;
 	}
 	if (c->type == VSK_TYPE_SEQPACKET) {
 		if (h->flags & VSK_FLAG_SEQ_EOM)

@@ -54,6 +54,7 @@ struct vsk_flow_dir {
 	bool sent_rst;
 	bool msg_open;                   /* seqpacket: RW bytes sent since the last EOM */
 	/* Waits and stalls of this end as a sender (see "Stalls:" before vsk_flow_stall). */
+	bool uncapped;                   /* has had more than its own buf_alloc in flight */
 	bool blocked;                    /* waiting at its send limit now */
 	bool stall_counted;              /* the current wait is counted in stalls */
 	struct timeval blocked_since;    /* the current wait began (the RW that reached the limit) */
@@ -140,7 +141,8 @@ int64_t vsk_conn_in_flight(const struct vsk_conn *c, int from);
 
 /* The most end `from` may have in flight: min(the receiver's buf_alloc, its own
  * buf_alloc), the limit a Linux sender keeps since the CVE-2026-23086 fix; the
- * receiver's alone while the sender's is unknown; -1 while the receiver's is unknown. */
+ * receiver's alone while the sender's is unknown, or once the sender has had more than
+ * its own in flight (it does not cap itself); -1 while the receiver's is unknown. */
 int64_t vsk_conn_send_limit(const struct vsk_conn *c, int from);
 
 /*

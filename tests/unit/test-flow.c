@@ -523,6 +523,24 @@ int main(void)
 		       "RW every 0.5 s at or over its own buffer: no stall, no credit_stall");
 		reset();
 
+		/* Nor is one that once had more than its own buffer in flight (it does not cap
+		 * itself, as vsockdev's host side and pre-fix Linux do not), when it pauses with
+		 * exactly its own buffer in flight. */
+		RUN(VSK_TYPE_STREAM);
+		alloc[A] = 4096;
+		alloc[B] = 1u << 20;
+		connect_ab();
+		send(A, VSK_OP_RW, 0, 8192);
+		ack_a(8192);
+		send(A, VSK_OP_RW, 0, 4096);
+		cc = conn;
+		wait_s(2);
+		tick();
+		tap_ok(counts[VSK_RULE_CREDIT_STALL] == 0 && cc->end[A].stalls == 0 &&
+			       !cc->end[A].blocked && vsk_conn_send_limit(cc, A) == 1 << 20,
+		       "a sender seen beyond its own buffer is held to the receiver's alone");
+		reset();
+
 		/* SHUTDOWN send ends the wait: the sender has nothing more to send. */
 		RUN(VSK_TYPE_STREAM);
 		alloc[A] = 65536;
