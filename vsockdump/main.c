@@ -55,6 +55,7 @@ static bool check;                 /* --check: exit 3 on any error-severity find
 static bool stats;                 /* --stats: per-connection table at the end */
 static bool follow;                /* --follow: write the selected RW payload, raw */
 static double close_timeout;       /* --close-timeout SECS (0: the default, 8) */
+static double stall_time;          /* --stall-time SECS (0: the default, 1) */
 static struct vsk_fmt fmt;         /* -v -q -t -x -X -A -# */
 
 /* State of the run */
@@ -68,7 +69,7 @@ static volatile sig_atomic_t stopping;
 
 enum {
 	OPT_JSON = 256, OPT_IMMEDIATE, OPT_NO_IMMEDIATE, OPT_PRINT, OPT_VERSION, OPT_CHECK,
-	OPT_STATS, OPT_RULES, OPT_FOLLOW, OPT_NO_ANALYSIS, OPT_CLOSE_TIMEOUT,
+	OPT_STATS, OPT_RULES, OPT_FOLLOW, OPT_NO_ANALYSIS, OPT_CLOSE_TIMEOUT, OPT_STALL_TIME,
 };
 
 static const struct option longopts[] = {
@@ -82,6 +83,7 @@ static const struct option longopts[] = {
 	{"follow", no_argument, NULL, OPT_FOLLOW},
 	{"no-analysis", no_argument, NULL, OPT_NO_ANALYSIS},
 	{"close-timeout", required_argument, NULL, OPT_CLOSE_TIMEOUT},
+	{"stall-time", required_argument, NULL, OPT_STALL_TIME},
 	{"interface", required_argument, NULL, 'i'},
 	{"count", required_argument, NULL, 'c'},
 	{"snapshot-length", required_argument, NULL, 's'},
@@ -99,7 +101,7 @@ static void __attribute__((noreturn)) usage(void)
 		"                 [-i interface] [-r file] [-s snaplen] [-t...] [-w file]\n"
 		"                 [-Z user] [--check] [--close-timeout secs] [--follow]\n"
 		"                 [--json] [--no-analysis] [--no-immediate-mode] [--print]\n"
-		"                 [--rules] [--stats] [expression]\n");
+		"                 [--rules] [--stall-time secs] [--stats] [expression]\n");
 	exit(2);
 }
 
@@ -308,6 +310,9 @@ static void parse_args(int argc, char **argv)
 		case OPT_CLOSE_TIMEOUT:
 			close_timeout = (double)number(optarg, 1, 86400, "--close-timeout");
 			break;
+		case OPT_STALL_TIME:
+			stall_time = (double)number(optarg, 1, 86400, "--stall-time");
+			break;
 		case OPT_RULES: {
 			struct vsk_sbuf b = {0};
 
@@ -416,7 +421,8 @@ int main(int argc, char **argv)
 	}
 	if (analyse) {
 		struct analysis_opts ao = {
-			.json = json, .stats = stats, .close_timeout = close_timeout, .fmt = &fmt,
+			.json = json, .stats = stats, .close_timeout = close_timeout,
+			.stall_time = stall_time, .fmt = &fmt,
 			.out = &out, .quiet_lines = follow || (dumper && !print_too),
 		};
 

@@ -95,6 +95,40 @@ ok $? "-d prints the libpcap expression and the BPF program"
 "$D" -h 2>"$T/err"; [ $? = 2 ] && grep -q '^usage: vsockdump' "$T/err"; ok $? "-h prints usage, exit 2"
 "$D" -D >"$T/out" 2>&1; ok $? "-D lists interfaces"
 
+# Stalls and credit_stall on a real capture of issue 23's deadlock (tests/golden/
+# PROVENANCE.txt): the guest's 256 KiB in flight against vsockdev's 1 MiB, 5.68 s with no
+# update until the guest's SHUTDOWN.
+S=tests/golden/vsockdev-stall.pcap
+"$D" -r $S --check >"$T/out" 2>&1
+rc=$?
+grep '!' "$T/out" >"$T/found"
+[ $rc = 0 ] && [ "$(wc -l <"$T/found")" = 1 ] &&
+	grep -qE '^10:42:57\.715836 ! 42:3783963619 > 2:6000 stream #1 credit_stall: 42:3783963619 at its own buf_alloc 262144 since 1796553772\.034664$' "$T/found"
+ok $? "--check: one credit_stall, found as time passed, naming the sender and when it began waiting; a warning (status $rc)" ||
+	diag <"$T/out"
+"$D" -r $S --stats -w /dev/null >"$T/out" 2>&1
+awk '$1 == 1 && $4 == "2:6000" && $12 == "1/5.68s" && $14 == 1 { f = 1 } END { exit !f }' "$T/out"
+ok $? "--stats: one stall of 5.68 s on the connection" || diag <"$T/out"
+"$D" -r $S --json --stats 2>/dev/null | python3 -c '
+import json, sys
+recs = [json.loads(l) for l in sys.stdin]
+v = [r for r in recs if r.get("record") == "violation"]
+c = [r for r in recs if r.get("record") == "conn"]
+assert len(v) == 1 and v[0]["rule"] == "credit_stall" and v[0]["severity"] == "warning", v
+assert v[0]["timed"] and v[0]["from_cid"] == 2 and v[0]["from_port"] == 6000, v
+assert c[0]["a"]["stalls"] == 1 and abs(c[0]["a"]["stall_seconds"] - 5.681172) < 1e-6, c
+assert c[0]["b"]["stalls"] == 0, c
+' >"$T/err" 2>&1
+ok $? "--json --stats: the finding blames the receiver 2:6000, the sender's end has the stall" ||
+	diag <"$T/err"
+"$D" -r $S --check --stats --stall-time 6 -w /dev/null >"$T/out" 2>&1
+! grep -q credit_stall "$T/out" && awk '$1 == 1 && $12 == "0/0.00s" { f = 1 } END { exit !f }' "$T/out"
+ok $? "--stall-time 6: the 5.68 s wait is neither a stall nor a credit_stall" || diag <"$T/out"
+expect_error 2 "--stall-time '0': out of range" "--stall-time zero" -- --stall-time 0 -r $S
+"$D" --rules >"$T/out" 2>&1
+grep -qE '^credit_stall +warning +Socket Device: Buffer Space Management +no CREDIT_UPDATE' "$T/out"
+ok $? "--rules: credit_stall, a warning, cited to Buffer Space Management" || diag <"$T/out"
+
 # make install honours PREFIX and DESTDIR.
 make -s --no-print-directory install B="$B" DESTDIR="$T/inst" PREFIX=/opt/vk >/dev/null 2>&1 &&
 	[ -x "$T/inst/opt/vk/bin/vsockdump" ] && [ -f "$T/inst/opt/vk/share/man/man8/vsockdump.8" ]
