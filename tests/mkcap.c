@@ -69,6 +69,7 @@
  *   payload    string (at most 65536 bytes); paylen=N instead gives N pattern bytes
  *   wirelen    record len: the frame is cut, or padded with zeros, to this length
  *   caplen     record caplen (default min(wirelen, 65612)); must not exceed wirelen
+ *   ts         seconds after 1500000000 (at most 86400), for frames joined into one capture
  */
 #include <err.h>
 #include <errno.h>
@@ -643,7 +644,7 @@ enum fid {
 	F_SRC_CID, F_DST_CID, F_SRC_PORT, F_DST_PORT, F_OP, F_TYPE, F_FLAGS, F_LEN,
 	F_BUF_ALLOC, F_FWD_CNT, F_MON_OP, F_TRANSPORT, F_MON_LEN, F_RESERVED,
 	F_MON_SRC_CID, F_MON_DST_CID, F_MON_SRC_PORT, F_MON_DST_PORT,
-	F_PAYLOAD, F_PAYLEN, F_CAPLEN, F_WIRELEN, F__COUNT
+	F_PAYLOAD, F_PAYLEN, F_CAPLEN, F_WIRELEN, F_TS, F__COUNT
 };
 
 struct field {
@@ -674,6 +675,7 @@ static const struct field fields[F__COUNT] = {
 	[F_PAYLOAD] = {"payload", 0, NULL},
 	[F_PAYLEN] = {"paylen", VSK_MAX_PKT_BUF_SIZE, NULL},
 	[F_CAPLEN] = {"caplen", VSK_DEFAULT_SNAPLEN, NULL},
+	[F_TS] = {"ts", 86400, NULL},
 	[F_WIRELEN] = {"wirelen", UINT32_MAX, NULL},
 };
 
@@ -798,7 +800,7 @@ static void frame_cmd(int argc, char **argv)
 	if (cap > wire)
 		bad_field("caplen", "larger than wirelen");
 	out_open(&o, argv[argc - 1], VSK_DEFAULT_SNAPLEN);
-	out_record(&o, built < cap ? built : cap, cap, wire, TS_START, 0);
+	out_record(&o, built < cap ? built : cap, cap, wire, TS_START + (long)val[F_TS], 0);
 	out_close(&o);
 }
 

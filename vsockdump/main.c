@@ -62,7 +62,10 @@ static pcap_t *pc;
 static pcap_dumper_t *dumper;
 static struct vsk_filter *filter;
 static bool filtering;             /* an expression was given: malformed frames drop out */
-static struct vsk_sbuf out;
+static struct vsk_sbuf out;        /* what stdout carries: text, JSON or --follow payload */
+/* Text lines (findings, timed findings, --stats, summaries) when stdout carries data (pcap
+ * from -w -, or --follow's payload): they go to stderr, so the data stays one kind. */
+static struct vsk_sbuf notes;
 static unsigned long long nshown, nmalformed, nmissing;
 static volatile sig_atomic_t stopping;
 
@@ -120,8 +123,15 @@ static void flush_out(void)
 	if (out.len && fwrite(out.p, 1, out.len, stdout) != out.len)
 		err(1, "stdout");
 	vsk_sbuf_reset(&out);
-	if (out.oom)
+	if (out.oom || notes.oom)
 		errx(1, "out of memory");
+	if (notes.len) {
+		/* stdout's data first: a reader of both sees a finding after its frames */
+		if (fflush(stdout) != 0)
+			err(1, "stdout");
+		(void)fwrite(notes.p, 1, notes.len, stderr);
+		vsk_sbuf_reset(&notes);
+	}
 }
 
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -402,9 +412,9 @@ int main(int argc, char **argv)
 		kernel_filter(pc, false);
 		if (Zflag && cap_drop_privileges(Zflag) != 0)
 			return 1;
-		if (!wflag || print_too)
-			fprintf(stderr, "vsockdump: listening on %s, link-type VSOCK, snapshot length %d bytes\n",
-				iflag, lo.snaplen);
+		/* Always, as tcpdump does: scripts wait for this line before sending. */
+		fprintf(stderr, "vsockdump: listening on %s, link-type VSOCK, snapshot length %d bytes\n",
+			iflag, lo.snaplen);
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 		signal(SIGHUP, on_signal);
@@ -415,9 +425,10 @@ int main(int argc, char **argv)
 			errx(1, "%s: %s", wflag, pcap_geterr(pc));
 	}
 	if (analyse) {
+		bool data_out = follow || (wflag && strcmp(wflag, "-") == 0);
 		struct analysis_opts ao = {
 			.json = json, .stats = stats, .close_timeout = close_timeout, .fmt = &fmt,
-			.out = &out, .quiet_lines = follow || (dumper && !print_too),
+			.out = data_out ? &notes : &out, .quiet_lines = follow || (dumper && !print_too),
 		};
 
 		if (analysis_init(&ao) != 0)
@@ -440,8 +451,7 @@ int main(int argc, char **argv)
 		warnx("%s: %s", rflag ? rflag : iflag, pcap_geterr(pc));
 
 	if (analyse) {
-		if (!follow)
-			analysis_finish();
+		analysis_finish();
 		flush_out();
 	}
 	if (dumper) {
@@ -471,6 +481,7 @@ int main(int argc, char **argv)
 	pcap_close(pc);
 	vsk_filter_free(filter);
 	vsk_sbuf_free(&out);
+	vsk_sbuf_free(&notes);
 	free(expr);
 	return rc == PCAP_ERROR ? 1 : rc == 3 ? 3 : 0;
 }

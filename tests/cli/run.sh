@@ -95,6 +95,32 @@ ok $? "-d prints the libpcap expression and the BPF program"
 "$D" -h 2>"$T/err"; [ $? = 2 ] && grep -q '^usage: vsockdump' "$T/err"; ok $? "-h prints usage, exit 2"
 "$D" -D >"$T/out" 2>&1; ok $? "-D lists interfaces"
 
+# One kind of data per stream: with -w - (pcap) or --follow (payload) on stdout, every
+# text line goes to stderr.  timed.pcap fires a timed rule (no_rst_after_shutdown: the
+# next frame comes 20 s after connection 1's full shutdown) between two payloads.
+M=$B/tests/mkcap
+$M frame op=request payload= "$T/t1" && $M frame op=response src_cid=2 src_port=1234 dst_cid=3 dst_port=1024 payload= "$T/t2" &&
+	$M frame payload=hello "$T/t3" && $M frame op=shutdown flags='rcv|send' payload= "$T/t4" &&
+	$M frame src_port=1025 op=request payload= ts=20 "$T/t5" && $M frame src_port=1025 payload=world ts=20 "$T/t6" &&
+	{ cat "$T/t1"; for f in t2 t3 t4 t5 t6; do tail -c +25 "$T/$f"; done; } >"$T/timed.pcap"
+"$D" -r "$T/timed.pcap" 2>/dev/null | grep -q ' ! .*no_rst_after_shutdown'; ok $? "timed.pcap fires a timed rule"
+"$D" -r "$T/timed.pcap" --follow >"$T/follow" 2>"$T/err"
+[ "$(cat "$T/follow")" = helloworld ] && grep -q 'no_rst_after_shutdown' "$T/err"
+ok $? "--follow: stdout is exactly the payload, the timed finding is on stderr"; diag <"$T/err"
+$M catalog "$T/catalog.pcap"
+for f in tests/golden/*.pcap* "$T/catalog.pcap" "$T/timed.pcap"; do
+	for o in "" "--stats"; do
+		# shellcheck disable=SC2086 # no option is no word
+		"$D" -r "$f" -w - $o 2>"$T/err" | "$D" -r - >"$T/rt" 2>"$T/rterr"
+		rc=$?
+		"$D" -r "$f" >"$T/direct" 2>"$T/derr"
+		cmp -s "$T/rt" "$T/direct" && [ $rc = 0 ] && cmp -s "$T/rterr" "$T/derr"
+		ok $? "-w - ${o:+$o }| -r -: ${f##*/} reads back every frame, and nothing else"
+		diag <"$T/rterr"
+	done
+done
+grep -q '^ *conn *type' "$T/err"; ok $? "-w - --stats: the table went to stderr"
+
 # make install honours PREFIX and DESTDIR.
 make -s --no-print-directory install B="$B" DESTDIR="$T/inst" PREFIX=/opt/vk >/dev/null 2>&1 &&
 	[ -x "$T/inst/opt/vk/bin/vsockdump" ] && [ -f "$T/inst/opt/vk/share/man/man8/vsockdump.8" ]
