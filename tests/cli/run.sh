@@ -128,5 +128,18 @@ ok $? "make install DESTDIR=... PREFIX=/opt/vk"
 
 # The man page SYNOPSIS is the usage text.
 man_matches_usage "$D" man/vsockdump.8
+# Debian's man renders with groff: no warning, and the timed-finding line as printed.
+groff -mandoc -ww -z man/vsockdump.8 >"$T/groff" 2>&1 && [ ! -s "$T/groff" ]
+ok $? "groff -mandoc -ww finds nothing in man/vsockdump.8"; diag <"$T/groff"
+groff -mandoc -Tascii man/vsockdump.8 2>/dev/null | sed 's/.\x08//g' | tr -s ' \n' ' ' >"$T/man.txt"
+# the printed line with its fields named: TIME ! A > B TYPE #N rule: detail
+"$D" -r "$T/timed.pcap" 2>/dev/null | grep ' ! ' |
+	sed 's/^[0-9:.]* /TIME /; s/[0-9]*:[0-9]* > [0-9]*:[0-9]* stream #1 [a-z_]*: .*/A > B TYPE #N rule: detail/' >"$T/timedfmt"
+grep -qF "$(cat "$T/timedfmt")" "$T/man.txt"
+ok $? "the man page's timed-finding format is the one printed"; diag <"$T/timedfmt"
+for o in $(sed -n '/longopts\[\] = {/,/^};/s/^\t{"\([a-z-]*\)".*/\1/p' vsockdump/main.c); do
+	grep -q -- "--$o\b" "$T/man.txt" || echo "--$o"
+done >"$T/undoc"
+[ ! -s "$T/undoc" ]; ok $? "every long option is in the man page"; diag <"$T/undoc"
 echo "1..$n"
 exit $failed
