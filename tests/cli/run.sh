@@ -29,6 +29,7 @@ expect_error 2 "--print needs -w" "--print without -w" -- --print -r $FIX
 expect_error 2 "-t given more than 5 times" "-tttttt" -- -tttttt -r $FIX
 expect_error 2 "option -r needs an argument" "-r without argument" -- -r
 expect_error 2 "-Z applies to live capture only" "-Z with -r" -- -Z nobody -r $FIX
+expect_error 2 "--pcap needs -w" "--pcap without -w" -- --pcap -r $FIX
 
 # Filter errors: exit 2, the message names the token and its column.
 expect_error 2 "filter: .*'foo'.*column 4" "unknown op name" -- -r $FIX op foo
@@ -41,8 +42,9 @@ printf 'this is not a capture file at all, just text\n' >"$T/garbage"
 : >"$T/empty"
 mkdir "$T/dir"
 "$D" -r $FIX -w "$T/good.pcap" 2>/dev/null
-head -c 10 "$T/good.pcap" >"$T/shorthdr"
-head -c $((24 + 16 + 76 + 16 + 40)) "$T/good.pcap" >"$T/shortrec"
+"$D" -r $FIX --pcap -w "$T/classic.pcap" 2>/dev/null
+head -c 10 "$T/classic.pcap" >"$T/shorthdr"
+head -c $((24 + 16 + 76 + 16 + 40)) "$T/classic.pcap" >"$T/shortrec"
 # a pcap of link type EN10MB (1): global header only, then one 14-byte record
 python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII",0xa1b2c3d4,2,4,0,0,65535,1)+struct.pack("<IIII",0,0,14,14)+bytes(14))' >"$T/ether"
 expect_error 1 "nonexistent: No such file" "file that does not exist" -- -r "$T/nonexistent"
@@ -68,8 +70,16 @@ expect_error 1 "nonexist0: " "-i on a missing interface" -- -i nonexist0
 "$D" -r $FIX >"$T/out" 2>"$T/err"; ok $? "reads the pcapng fixture"
 [ "$(wc -l <"$T/out")" = 10 ] && [ ! -s "$T/err" ]; ok $? "10 lines, nothing on stderr"
 "$D" -r - <$FIX >"$T/out2" 2>/dev/null && cmp -s "$T/out" "$T/out2"; ok $? "-r - reads stdin"
-"$D" -r "$T/good.pcap" >"$T/out3" 2>/dev/null && cmp -s "$T/out" "$T/out3"; ok $? "-w wrote a pcap that reads back the same"
-[ "$(od -An -tx4 -N4 "$T/good.pcap" | tr -d ' ')" = a1b2c3d4 ]; ok $? "-w writes pcap (not pcapng)"
+"$D" -r "$T/good.pcap" >"$T/out3" 2>/dev/null && cmp -s "$T/out" "$T/out3"; ok $? "-w wrote a file that reads back the same"
+[ "$(od -An -tx4 -N4 "$T/good.pcap" | tr -d ' ')" = 0a0d0d0a ]; ok $? "-w writes pcapng"
+[ "$(od -An -tx4 -N4 "$T/classic.pcap" | tr -d ' ')" = a1b2c3d4 ] &&
+	"$D" -r "$T/classic.pcap" 2>/dev/null | cmp -s "$T/out" -; ok $? "--pcap -w writes classic pcap, same frames"
+if command -v tshark >/dev/null; then
+	tshark -r "$T/good.pcap" -T fields -e frame.len >"$T/tshark" 2>"$T/tshark.err"
+	[ "$(wc -l <"$T/tshark")" = 10 ]; ok $? "tshark reads the pcapng -w wrote"; diag <"$T/tshark.err"
+else
+	ok 0 "tshark reads the pcapng -w wrote # SKIP tshark not installed"
+fi
 "$D" -r $FIX -w - op rw 2>/dev/null | "$D" -r - >"$T/out" 2>/dev/null
 [ "$(wc -l <"$T/out")" = 3 ] && ! grep -qv ' RW' "$T/out"; ok $? "-w - with a filter writes only matching frames to stdout"
 [ "$("$D" -r $FIX -c 3 2>/dev/null | wc -l)" = 3 ]; ok $? "-c 3 stops after 3 frames"
@@ -120,6 +130,29 @@ for f in tests/golden/*.pcap* "$T/catalog.pcap" "$T/timed.pcap"; do
 	done
 done
 grep -q '^ *conn *type' "$T/err"; ok $? "-w - --stats: the table went to stderr"
+
+# A loss is never silent: a pcapng whose ISB records 75 dropped frames (as a live capture
+# that dropped them writes it) is said to have lost them before any finding, in every mode.
+$M lossy 75 "$T/timed.pcap" "$T/lossy.pcapng"
+"$D" -r "$T/lossy.pcapng" --check >"$T/out" 2>"$T/err"; rc=$?
+[ $rc = 3 ] && head -1 "$T/err" | grep -q 'lossy.pcapng: 75 frames lost: findings may come from missing frames' &&
+	grep -q 'check: 75 frames lost' "$T/err"
+ok $? "--check: the first line says 75 frames lost, and the summary again (status $rc)"; diag <"$T/err"
+"$D" -r "$T/lossy.pcapng" --json 2>/dev/null | head -1 >"$T/out"
+grep -qx '{"record":"loss","source":"file","frames_lost":75,"ifrecv":81,"ifdrop":75,"usrdeliv":6}' "$T/out"
+ok $? "--json: the first record is the loss, with the file's counters"; diag <"$T/out"
+"$D" -r "$T/lossy.pcapng" --stats -w /dev/null >"$T/out" 2>/dev/null
+grep -A1 '^75 frames lost' "$T/out" | grep -q '^ *conn *type'; ok $? "--stats: the loss line comes before the table"
+"$D" -r "$T/lossy.pcapng" -w - 2>/dev/null | "$D" -r - --check >/dev/null 2>"$T/err"
+grep -q '^vsockdump: -: 75 frames lost' "$T/err" && grep -q 'check: 75 frames lost' "$T/err"
+ok $? "-w - keeps the counts, and a reader of the pipe says the loss"; diag <"$T/err"
+if command -v capinfos >/dev/null; then
+	capinfos -I "$T/lossy.pcapng" >"$T/out" 2>&1
+	grep -q 'Number of stat entries = 1' "$T/out"; ok $? "capinfos sees the Interface Statistics Block"
+else
+	ok 0 "capinfos sees the Interface Statistics Block # SKIP capinfos not installed"
+fi
+"$D" -r $FIX --check >/dev/null 2>"$T/err"; ! grep -q 'lost' "$T/err"; ok $? "a file that lost nothing says nothing of it"
 
 # make install honours PREFIX and DESTDIR.
 make -s --no-print-directory install B="$B" DESTDIR="$T/inst" PREFIX=/opt/vk >/dev/null 2>&1 &&
