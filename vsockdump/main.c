@@ -519,7 +519,7 @@ static void parse_args(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	char *expr;
-	int rc;
+	int rc, status = 0; /* exit status: 0, 1 (read, write or --follow failure), 3 (--check) */
 
 	parse_args(argc, argv);
 	lines = follow || (wflag && strcmp(wflag, "-") == 0) ? &notes : &out;
@@ -594,8 +594,10 @@ int main(int argc, char **argv)
 		if (dumper && !rflag)
 			writer_flush();
 	} while (!rflag && rc >= 0 && !stopping && !(cflag && nshown >= cflag));
-	if (rc == PCAP_ERROR)
+	if (rc == PCAP_ERROR) {
 		warnx("%s: %s", rflag ? rflag : iflag, pcap_geterr(pc));
+		status = 1;
+	}
 	if (!rflag && stopping && !immediate && !(cflag && nshown >= cflag)) {
 		cap_drain(pc, on_frame);
 		flush_out();
@@ -621,8 +623,8 @@ int main(int argc, char **argv)
 			live_st.has_usrdeliv = true;
 			st = &live_st;
 		}
-		if (writer_close(st) != 0 && rc != PCAP_ERROR)
-			rc = PCAP_ERROR;
+		if (writer_close(st) != 0)
+			status = 1;
 	}
 	if (fflush(stdout) != 0)
 		err(1, "stdout");
@@ -633,7 +635,7 @@ int main(int argc, char **argv)
 	if (nmissing) {
 		warnx("follow: %llu payload bytes missing (frames cut by the snapshot length)",
 		      nmissing);
-		rc = PCAP_ERROR;
+		status = 1;
 	}
 	if (analyse && check && lost_said) {
 		struct vsk_sbuf line = {0};
@@ -645,8 +647,8 @@ int main(int argc, char **argv)
 	if (analyse && check && analysis_errors()) {
 		warnx("check: %llu error%s found", analysis_errors(),
 		      analysis_errors() == 1 ? "" : "s");
-		if (rc != PCAP_ERROR)
-			rc = 3;
+		if (status == 0)
+			status = 3;
 	}
 	if (analyse)
 		analysis_free();
@@ -656,5 +658,5 @@ int main(int argc, char **argv)
 	vsk_sbuf_free(&notes);
 	vsk_sbuf_free(&rs.kept);
 	free(expr);
-	return rc == PCAP_ERROR ? 1 : rc == 3 ? 3 : 0;
+	return status;
 }

@@ -118,7 +118,24 @@ $M frame op=request payload= "$T/t1" && $M frame op=response src_cid=2 src_port=
 [ "$(cat "$T/follow")" = helloworld ] && grep -q 'no_rst_after_shutdown' "$T/err"
 ok $? "--follow: stdout is exactly the payload, the timed finding is on stderr"; diag <"$T/err"
 $M catalog "$T/catalog.pcap"
-for f in tests/golden/*.pcap* "$T/catalog.pcap" "$T/timed.pcap"; do
+# and the rule captures of the dissector's tests (a bad and a clean one per rule; two
+# fire timed rules), where the Wireshark headers let it be built
+rulecaps=()
+if [ -x "$B/dissector/rulecaps" ] && mkdir "$T/rules" && "$B/dissector/rulecaps" "$T/rules"; then
+	rulecaps=("$T"/rules/*.pcap)
+fi
+# the exit status is not the count of the last batch of frames (a 3-frame file exited 3)
+head -c $((24 + 16 + 76)) "$T/t1" >"$T/three.pcap" && tail -c +25 "$T/t2" >>"$T/three.pcap" &&
+	tail -c +25 "$T/t3" >>"$T/three.pcap"
+"$D" -r "$T/three.pcap" >/dev/null 2>&1; rc=$?
+[ $rc = 0 ] && [ "$("$D" -r "$T/three.pcap" 2>/dev/null | wc -l)" = 3 ]; ok $? "a file of 3 frames: exit status 0 (was $rc)"
+for f in "$T/timed.pcap" "${rulecaps[@]}"; do
+	"$D" -r "$f" --follow >"$T/follow" 2>/dev/null
+	"$D" -r "$f" --follow --no-analysis >"$T/follow.plain" 2>/dev/null
+	cmp -s "$T/follow" "$T/follow.plain"
+	ok $? "--follow: ${f##*/}: stdout is the payload only, as without the analysis"
+done
+for f in tests/golden/*.pcap* "$T/catalog.pcap" "$T/timed.pcap" "${rulecaps[@]}"; do
 	for o in "" "--stats"; do
 		# shellcheck disable=SC2086 # no option is no word
 		"$D" -r "$f" -w - $o 2>"$T/err" | "$D" -r - >"$T/rt" 2>"$T/rterr"
