@@ -44,6 +44,7 @@ fuzz_vuopts_SRC := conformance/vhostuser-opts.c conformance/hybrid-opts.c
 fuzz_agent_SRC := conformance/agent.c conformance/guest-opts.c
 fuzz_modelopts_SRC := conformance/model-opts.c conformance/device.c conformance/hybrid-opts.c
 fuzz_mutate_SRC := vsockdev/mutate.c
+fuzz_expect_SRC := conformance/expect.c
 
 # Parts with build rules of their own (dissector/build.mk: the Wireshark plugin) add their
 # targets to PARTS_ALL and their files to PARTS_INSTALL.
@@ -51,7 +52,7 @@ PARTS_ALL :=
 .DEFAULT_GOAL := all
 include $(wildcard */build.mk)
 
-.PHONY: all check demo demo-file deps test fuzz asan install uninstall clean lint bench
+.PHONY: all check demo demo-file deps test fuzz asan install uninstall clean lint bench matrix
 
 all: $(TOOLS) $(UNIT_BIN) $(HELPERS) $(FUZZ_REPLAY) $(PARTS_ALL)
 
@@ -139,6 +140,11 @@ demo-file: all
 
 bench: deps all
 	bench/run.sh
+
+# The conformance matrix over Debian's kernels (tests/matrix.sh; KERNELS="6.1.0-50 ..." for
+# some, default every 6.1 and 6.12 package apt offers): long, not part of check.
+matrix: deps all
+	tests/matrix.sh $(KERNELS)
 
 # -Wwarning: STYLE notes about manuals not installed here (vsockdump(8) before
 # `make install`, an outdated mandoc.db) are not faults of the pages.

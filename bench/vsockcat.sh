@@ -16,21 +16,11 @@
 # Inside the VM it is started by tests/vm/run; never run it on a machine whose own host
 # answers on vsock.
 set -u
-if [ ! -e /etc/vsockkit-vm ]; then
-	cd "$(dirname "$0")/.." || exit 1
-	kernels=(6.1 6.12)
-	if [ "${1:-}" = -k ]; then kernels=("$2"); shift 2; fi
-	for k in "${kernels[@]}"; do
-		out=build/vm/out/vsockcat-bench-$k
-		rm -rf "$out"
-		mkdir -p "$out"
-		VSK_VM_MEM=${VSK_VM_MEM:-2048} VSK_VM_OUT=$out tests/vm/run -k "$k" -t 1800 bench/vsockcat.sh "${1:-256}" "${RUNS:-3}" \
-			"${MODE:-all}" >"$out/log" 2>&1 ||
-			{ echo "bench/vsockcat.sh: VM run on $k failed" >&2; exit 1; }
-		cat "$out/results.md"
-	done
-	exit 0
-fi
+# shellcheck source-path=SCRIPTDIR source=vm-host.bash
+. "$(dirname "$0")/vm-host.bash"
+kopt=()
+if [ "${1:-}" = -k ]; then kopt=(-k "$2"); shift 2; fi
+VSK_VM_MEM=${VSK_VM_MEM:-2048} bench_in_vm vsockcat "$0" "${kopt[@]}" "${1:-256}" "${RUNS:-3}" "${MODE:-all}"
 
 export TZ=UTC LC_ALL=C
 MIB=${1:-256}

@@ -587,7 +587,6 @@ static void c_credit_capped_sender(struct cf_harness *h)
 	static uint8_t src[TOTAL], rd[CAP];
 	struct cf_conn *c;
 	size_t sent = 0, got = 0;
-	unsigned waits = 0;
 
 	cf_required(h, "a receiver whose application read everything tells the sender in time: "
 		    "a sender that never has more in flight than its own buf_alloc (%u bytes; "
@@ -634,13 +633,12 @@ static void c_credit_capped_sender(struct cf_harness *h)
 					c->peer_fwd_cnt, CAP, cf_answer_ms(h), c->peer_buf_alloc);
 				return;
 			}
-			waits++;
 		}
 		if (c->rst_rcvd)
 			return (void)cf_fail(h, "data", "RST from the device during the transfer");
 	}
-	cf_observe(h, "%u bytes arrived with at most %u in flight; its fwd_cnt freed our "
-		   "buffer %u times", TOTAL, CAP, waits);
+	/* (not how often we waited: that depends on timing, and the matrix compares this) */
+	cf_observe(h, "%u bytes arrived with never more than %u in flight", TOTAL, CAP);
 }
 
 static void c_credit_request_answered(struct cf_harness *h)

@@ -41,7 +41,7 @@
 #define EVID_MAX    16
 #define EV_FIRST    24              /* evidence: the first packets, then the last ones */
 
-const char *const cf_verdict_names[3] = {"pass", "fail", "n/a"};
+/* cf_verdict_names: in expect.c, the parser of recorded verdicts */
 
 struct slot {
 	uint64_t gpa;            /* start of the slot's area */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,16 +31,19 @@
 
 #include "cases.h"
 #include "device.h"
+#include "expect.h"
 #include "harness.h"
 #include "hybrid-cases.h"
+#include "junit.h"
 #include "target.h"
 
 #define EXIT_USAGE  2
 #define GRACE_MS    3000    /* beyond its timeout before a case's process is killed */
 
 static const char usage_text[] =
-	"usage: vsock-conformance [-hlv] [--capture file] [--cid cid] [--json file]\n"
-	"\t[--layout layout] [--list-mutations] [--only cases] [--skip cases]\n"
+	"usage: vsock-conformance [-hlv] [--capture file] [--cid cid] [--expect file]\n"
+	"\t[--json file] [--junit file] [--layout layout] [--list-mutations]\n"
+	"\t[--only cases] [--skip cases]\n"
 	"\t[--target model[=mutation,...]|vhost|hybrid=path[,port=p][,hostport=h]|"
 	"vhost-user=socket[,uds=path]|guest=relay=path,agent=path]\n"
 	"\t[--timeout ms]\n";
@@ -62,7 +66,8 @@ struct opts {
 	int timeout_ms;          /* 0: each case's default */
 	struct cf_layout layout;
 	const char *layout_str;
-	const char *capture, *json;
+	const char *capture, *json, *junit, *expect_path;
+	struct cf_expect *expect;   /* --expect's record, parsed */
 	const char *only, *skip;
 	bool list, list_mutations, verbose, cid_set;
 };
@@ -155,17 +160,41 @@ static void parse_hybrid(struct opts *o)
 		     "virtqueue targets");
 }
 
+/* --expect FILE: read (at most 1 MiB) and parsed before any case runs. */
+static void load_expect(struct opts *o)
+{
+	static uint8_t buf[1 << 20];
+	static struct cf_expect x;
+	FILE *f = fopen(o->expect_path, "rb");
+	size_t n;
+	char e[160];
+
+	if (!f)
+		err(1, "%s", o->expect_path);
+	n = fread(buf, 1, sizeof(buf), f);
+	if (ferror(f))
+		err(1, "%s", o->expect_path);
+	if (n == sizeof(buf) && fgetc(f) != EOF)
+		errx(EXIT_USAGE, "--expect %s: larger than 1 MiB", o->expect_path);
+	fclose(f);
+	if (cf_expect_parse(buf, n, &x, e, sizeof(e)) < 0)
+		errx(EXIT_USAGE, "--expect %s: %s", o->expect_path, e);
+	o->expect = &x;
+}
+
 static void parse(int argc, char **argv, struct opts *o)
 {
-	enum { O_CAPTURE = 256, O_CID, O_JSON, O_LAYOUT, O_LISTMUT, O_ONLY, O_SKIP, O_TARGET,
-	       O_TIMEOUT };
+	enum { O_CAPTURE = 256, O_CID, O_EXPECT, O_JSON, O_JUNIT, O_LAYOUT, O_LISTMUT, O_ONLY,
+	       O_SKIP, O_TARGET, O_TIMEOUT };
 	static const struct option lo[] = {
 		{"help", no_argument, NULL, 'h'},
 		{"list", no_argument, NULL, 'l'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"capture", required_argument, NULL, O_CAPTURE},
 		{"cid", required_argument, NULL, O_CID},
+		{"expect", required_argument, NULL, O_EXPECT},
 		{"json", required_argument, NULL, O_JSON},
+		{"junit", required_argument, NULL, O_JUNIT},
 		{"layout", required_argument, NULL, O_LAYOUT},
 		{"list-mutations", no_argument, NULL, O_LISTMUT},
 		{"only", required_argument, NULL, O_ONLY},
@@ -193,7 +222,9 @@ static void parse(int argc, char **argv, struct opts *o)
 			o->cid = num(optarg, 3, 0xfffffffeULL, "--cid");
 			o->cid_set = true;
 			break;
+		case O_EXPECT: o->expect_path = optarg; break;
 		case O_JSON: o->json = optarg; break;
+		case O_JUNIT: o->junit = optarg; break;
 		case O_LAYOUT: o->layout_str = optarg; break;
 		case O_LISTMUT: o->list_mutations = true; break;
 		case O_ONLY: o->only = optarg; break;
@@ -236,6 +267,8 @@ static void parse(int argc, char **argv, struct opts *o)
 	}
 	if (o->list && o->list_mutations)
 		errx(EXIT_USAGE, "cannot use --list with --list-mutations");
+	if (o->expect_path)
+		load_expect(o);
 }
 
 /* ---- running one case ---- */
@@ -438,6 +471,55 @@ static void json_report(struct vsk_sbuf *b, const struct opts *o,
 	vsk_sbuf_puts(b, "\n]}\n");
 }
 
+/* Writes a report built in memory to f (opened before the run) and closes it. */
+static void write_report(FILE *f, struct vsk_sbuf *b, const char *path)
+{
+	if (b->oom)
+		errx(1, "%s: out of memory", path);
+	if (fwrite(b->p, 1, b->len, f) != b->len || fclose(f) != 0)
+		err(1, "%s", path);
+	vsk_sbuf_free(b);
+}
+
+/* --expect: what changed from the record, as TAP comments; the number of changes. */
+static size_t expect_summary(const struct opts *o, const struct entry *const *run,
+			     const struct cf_result *res, size_t n)
+{
+	const char *all[256], *names[256];
+	enum cf_verdict got[256];
+	unsigned counts[CF_CH__COUNT];
+	struct vsk_sbuf out = {0};
+	size_t changes;
+
+	for (size_t i = 0; i < ntable; i++)
+		all[i] = table[i].name;
+	for (size_t i = 0; i < n; i++) {
+		names[i] = run[i]->name;
+		got[i] = res[i].verdict;
+	}
+	changes = cf_expect_compare(o->expect, all, ntable, names, got, n, &out, counts);
+	if (out.oom)
+		errx(1, "out of memory");
+	if (!changes) {
+		printf("# expect %s: no change (%zu cases as recorded)\n", o->expect_path, n);
+		return 0;
+	}
+	printf("# expect %s: %zu change%s:", o->expect_path, changes, changes == 1 ? "" : "s");
+	for (int k = 0, first = 1; k < CF_CH__COUNT; k++)
+		if (counts[k]) {
+			printf("%s %u %s", first ? "" : ",", counts[k], cf_change_names[k]);
+			first = 0;
+		}
+	printf("\n");
+	for (char *line = out.p, *nl; line && *line; line = nl + 1) {
+		if (!(nl = strchr(line, '\n')))
+			break;
+		printf("#   %.*s\n", (int)(nl - line), line);
+	}
+	vsk_sbuf_free(&out);
+	return changes;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -448,9 +530,10 @@ int main(int argc, char **argv)
 	unsigned count[3] = {0};
 	pcap_t *dead = NULL;
 	pcap_dumper_t *dumper = NULL;
-	FILE *jf = NULL;
-	size_t n = 0;
+	FILE *jf = NULL, *xf = NULL;
+	size_t n = 0, changes = 0;
 	int64_t t0;
+	time_t started = time(NULL);
 
 	parse(argc, argv, &o);
 	load_table(!o.target);
@@ -476,6 +559,8 @@ int main(int argc, char **argv)
 
 	if (o.json && !(jf = fopen(o.json, "w")))
 		err(1, "%s", o.json);
+	if (o.junit && !(xf = fopen(o.junit, "w")))
+		err(1, "%s", o.junit);
 	if (o.capture) {
 		if (!(dead = pcap_open_dead(VSK_LINKTYPE_VSOCK, VSK_DEFAULT_SNAPLEN)))
 			errx(1, "%s: pcap_open_dead failed", o.capture);
@@ -522,12 +607,28 @@ int main(int argc, char **argv)
 		struct vsk_sbuf js = {0};
 
 		json_report(&js, &o, run, res, n, count, (double)(cf_now_ms() - t0) / 1000);
-		if (js.oom)
-			errx(1, "%s: out of memory", o.json);
-		if (fwrite(js.p, 1, js.len, jf) != js.len || fclose(jf) != 0)
-			err(1, "%s", o.json);
-		vsk_sbuf_free(&js);
+		write_report(jf, &js, o.json);
 	}
+	if (xf) {
+		struct vsk_sbuf xs = {0};
+		struct cf_junit_case *jc = calloc(n ? n : 1, sizeof(*jc));
+		char suite[300];
+
+		if (!jc)
+			err(1, "memory");
+		for (size_t i = 0; i < n; i++)
+			jc[i] = (struct cf_junit_case){run[i]->name, run[i]->group, run[i]->clause,
+						       &res[i]};
+		snprintf(suite, sizeof(suite), "%s%s%s", o.target_name, o.target_arg ? "=" : "",
+			 o.target_arg ? o.target_arg : "");
+		cf_junit_report(&xs, suite, jc, n, started, (double)(cf_now_ms() - t0) / 1000);
+		write_report(xf, &xs, o.junit);
+		free(jc);
+	}
+	if (o.expect)
+		changes = expect_summary(&o, run, res, n);
 	free(res);
+	if (o.expect)
+		return changes ? 1 : 0;
 	return count[CF_FAIL] ? 1 : 0;
 }

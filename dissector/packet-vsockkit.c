@@ -79,6 +79,7 @@ static int hf_payload = -1, hf_stream = -1, hf_cid = -1, hf_port = -1, hf_proble
 static int hf_an = -1, hf_an_conn = -1, hf_an_dir = -1, hf_an_state = -1;
 static int hf_an_in_flight = -1, hf_an_free = -1, hf_an_stall = -1, hf_an_violation = -1;
 static int hf_an_rule_stream = -1, hf_an_since = -1;
+static int hf_an_stall_dir = -1, hf_an_stall_seconds = -1, hf_an_stall_since = -1;
 static int hf_hybrid_port = -1, hf_hybrid_kind = -1;
 
 static gint ett_vsockkit = -1, ett_mon = -1, ett_virtio = -1, ett_flags = -1, ett_an = -1;
@@ -95,6 +96,7 @@ static int at_vsock = -1;
 
 static gboolean pref_analyze = TRUE;
 static guint pref_close_timeout = 8;   /* Linux VSOCK_CLOSE_TIMEOUT, vsockdump's default */
+static guint pref_stall_time = 1;      /* seconds, vsockdump's --stall-time default */
 static gboolean pref_heur_first = FALSE;
 
 /* ---- per-frame analysis results -------------------------------------------------- */
@@ -113,7 +115,10 @@ struct frame_an {
 	int64_t in_flight, peer_free;  /* for data from this frame's sender; -1 unknown */
 	uint8_t from;                  /* 0: the requester's end (or first sender) */
 	uint8_t state;                 /* enum vsk_conn_state after this frame */
-	bool stalled;
+	bool stall;                    /* a direction of the connection in a stall (vsk_flow_stall) */
+	uint8_t stall_dir;             /* its sender: 0 the requester's end */
+	uint32_t stall_since;          /* the frame that began the wait, 0 if unknown */
+	double stall_seconds;          /* how long it has lasted at this frame */
 	uint16_t nfind;
 	struct finding *find;
 };
@@ -121,8 +126,14 @@ struct frame_an {
 #define MAX_FINDINGS 16
 static struct vsk_flow *flow;
 /* Timed rules: connection index -> the frame that started the clock (the full SHUTDOWN,
- * the packet of unknown type), so the finding can point back at it. */
-static GHashTable *clock_shutdown, *clock_unknown;
+ * the packet of unknown type), so the finding can point back at it; and per sender
+ * (index * 2 + end) its current wait: the frame that began it. */
+static GHashTable *clock_shutdown, *clock_unknown, *clock_wait;
+
+struct wait_start {
+	struct timeval since;          /* vsk_flow_dir.blocked_since: tells waits apart */
+	guint32 frame;
+};
 static struct vsk_sbuf line;       /* the info column */
 static struct vsk_fmt fmt;
 
@@ -163,16 +174,19 @@ static const char *cid_col_filter(const address *addr, gboolean src)
 
 static void an_init(void)
 {
-	struct vsk_flow_opts o = {.close_timeout = pref_close_timeout};
+	struct vsk_flow_opts o = {.close_timeout = pref_close_timeout,
+				  .stall_time = pref_stall_time};
 
 	vsk_flow_free(flow);
 	flow = pref_analyze ? vsk_flow_new(&o) : NULL;
 	if (!clock_shutdown) {
 		clock_shutdown = g_hash_table_new(g_direct_hash, g_direct_equal);
 		clock_unknown = g_hash_table_new(g_direct_hash, g_direct_equal);
+		clock_wait = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	}
 	g_hash_table_remove_all(clock_shutdown);
 	g_hash_table_remove_all(clock_unknown);
+	g_hash_table_remove_all(clock_wait);
 	memset(&fmt, 0, sizeof(fmt));
 	fmt.ts = VSK_TS_NONE;
 }
@@ -185,7 +199,8 @@ static void an_cleanup(void)
 	if (clock_shutdown) {
 		g_hash_table_destroy(clock_shutdown);
 		g_hash_table_destroy(clock_unknown);
-		clock_shutdown = clock_unknown = NULL;
+		g_hash_table_destroy(clock_wait);
+		clock_shutdown = clock_unknown = clock_wait = NULL;
 	}
 }
 
@@ -203,6 +218,30 @@ static void clock_note(const struct vsk_conn *c, guint32 num)
 		g_hash_table_remove(clock_unknown, key);
 	else if (!g_hash_table_contains(clock_unknown, key))
 		g_hash_table_insert(clock_unknown, key, GUINT_TO_POINTER(num));
+	for (int e = 0; e < 2; e++) {
+		const struct vsk_flow_dir *d = &c->end[e];
+		gpointer wkey = GSIZE_TO_POINTER((gsize)(c->index * 2 + (uint64_t)e));
+		struct wait_start *w = g_hash_table_lookup(clock_wait, wkey);
+
+		if (!d->blocked) {
+			g_hash_table_remove(clock_wait, wkey);
+		} else if (!w || w->since.tv_sec != d->blocked_since.tv_sec ||
+			   w->since.tv_usec != d->blocked_since.tv_usec) {
+			w = g_new(struct wait_start, 1);
+			w->since = d->blocked_since;
+			w->frame = num;
+			g_hash_table_insert(clock_wait, wkey, w);
+		}
+	}
+}
+
+/* The frame that began the current (or just ended) wait of end e of connection index. */
+static guint32 wait_frame(uint64_t index, int e)
+{
+	struct wait_start *w =
+		g_hash_table_lookup(clock_wait, GSIZE_TO_POINTER((gsize)(index * 2 + (uint64_t)e)));
+
+	return w ? w->frame : 0;
 }
 
 static struct frame_an *an_packet(packet_info *pinfo, const struct vsk_pkt *pkt, int err)
@@ -226,9 +265,21 @@ static struct frame_an *an_packet(packet_info *pinfo, const struct vsk_pkt *pkt,
 		fa->conn = c->index;
 		fa->from = (uint8_t)from;
 		fa->state = (uint8_t)c->state;
-		fa->stalled = c->end[from].stalled;
 		fa->in_flight = vsk_conn_in_flight(c, from);
 		fa->peer_free = vsk_conn_peer_free(c, from);
+		/* This frame's sender first, then the other end (the receiver's frame that
+		 * ends the other's stall). */
+		for (int k = 0; k < 2 && !fa->stall; k++) {
+			int e = k ? 1 - from : from;
+			struct vsk_stall st;
+
+			if (vsk_flow_stall(flow, c, e, &ts, &st)) {
+				fa->stall = true;
+				fa->stall_dir = (uint8_t)e;
+				fa->stall_seconds = st.seconds;
+				fa->stall_since = wait_frame(c->index, e);
+			}
+		}
 	}
 	if (n) {
 		fa->find = wmem_alloc_array(wmem_file_scope(), struct finding, n);
@@ -241,7 +292,10 @@ static struct frame_an *an_packet(packet_info *pinfo, const struct vsk_pkt *pkt,
 			f->timed = v[i].timed;
 			f->conn = v[i].conn ? v[i].conn->index : 0;
 			f->since = 0;
-			if (f->timed && f->conn) {
+			if (f->timed && f->conn && f->rule == VSK_RULE_CREDIT_STALL) {
+				/* from is the receiver; the wait is the other end's */
+				f->since = wait_frame(f->conn, 1 - f->from);
+			} else if (f->timed && f->conn) {
 				GHashTable *clk = f->rule == VSK_RULE_NO_RST_AFTER_SHUTDOWN
 							  ? clock_shutdown : clock_unknown;
 				gpointer key = GSIZE_TO_POINTER((gsize)f->conn);
@@ -278,8 +332,19 @@ static void an_tree(proto_tree *tree, packet_info *pinfo, tvbuff_t *tvb,
 			proto_item_set_generated(
 				proto_tree_add_int64(t, hf_an_free, tvb, 0, 0, fa->peer_free));
 		/* Only when true: `vsockkit.analysis.stall` alone then filters stalled frames. */
-		if (fa->stalled)
-			proto_item_set_generated(proto_tree_add_boolean(t, hf_an_stall, tvb, 0, 0, TRUE));
+		if (fa->stall) {
+			proto_item *si = proto_tree_add_boolean(t, hf_an_stall, tvb, 0, 0, TRUE);
+			proto_tree *st = proto_item_add_subtree(si, ett_an);
+
+			proto_item_set_generated(si);
+			proto_item_set_generated(proto_tree_add_uint(st, hf_an_stall_dir, tvb, 0, 0,
+								     fa->stall_dir));
+			proto_item_set_generated(proto_tree_add_double(st, hf_an_stall_seconds, tvb,
+								       0, 0, fa->stall_seconds));
+			if (fa->stall_since)
+				proto_item_set_generated(proto_tree_add_uint(st, hf_an_stall_since, tvb,
+									     0, 0, fa->stall_since));
+		}
 	}
 	for (unsigned i = 0; i < fa->nfind; i++) {
 		const struct finding *f = &fa->find[i];
@@ -381,7 +446,7 @@ static void put_info(packet_info *pinfo, const struct vsk_pkt *pkt, int err,
 		memcpy(v.detail, fa->find[i].detail, sizeof(v.detail));
 		vsk_report_inline(&v, &line);
 	}
-	if (fa && fa->stalled)
+	if (fa && fa->stall)
 		vsk_sbuf_puts(&line, " [stall]");
 	if (line.p)
 		col_add_str(pinfo->cinfo, COL_INFO, line.p);
@@ -867,7 +932,18 @@ void vsockkit_register(void)
 			       NULL, 0, "buf_alloc - (tx_cnt - fwd_cnt) for data from this end "
 			       "(Socket Device: Buffer Space Management)", HFILL}},
 		{&hf_an_stall, {"Stalled", PFX ".analysis.stall", FT_BOOLEAN, BASE_NONE, NULL, 0,
-				"The receiver has no free space left for this end (present only then)", HFILL}},
+				"A sender of this connection has waited at its send limit, min(the "
+				"receiver's buf_alloc, its own), for the stall time or longer, as of "
+				"this frame (also on the frame that ends the wait; present only then; "
+				"lib/vsk/flow.h vsk_flow_stall)", HFILL}},
+		{&hf_an_stall_dir, {"Stalled sender", PFX ".analysis.stall.direction", FT_UINT8,
+				    BASE_DEC, VALS(dir_vals), 0, NULL, HFILL}},
+		{&hf_an_stall_seconds, {"Waited (seconds)", PFX ".analysis.stall.seconds",
+					FT_DOUBLE, BASE_NONE, NULL, 0, "How long the wait has lasted "
+					"at this frame, or lasted if this frame ended it", HFILL}},
+		{&hf_an_stall_since, {"Wait began at", PFX ".analysis.stall.since", FT_FRAMENUM,
+				      BASE_NONE, NULL, 0, "The RW that reached the send limit",
+				      HFILL}},
 		{&hf_an_violation, {"Violation", PFX ".analysis.violation", FT_STRING, BASE_NONE,
 				    NULL, 0, "A flow rule broken (rule name)", HFILL}},
 		{&hf_an_rule_stream, {"About stream", PFX ".analysis.violation.stream", FT_UINT32,
@@ -875,7 +951,8 @@ void vsockkit_register(void)
 				      HFILL}},
 		{&hf_an_since, {"Clock started at", PFX ".analysis.violation.since", FT_FRAMENUM,
 				BASE_NONE, NULL, 0, "Timed rules: the frame whose deadline passed "
-				"(the full SHUTDOWN, the packet of unknown type)", HFILL}},
+				"(the full SHUTDOWN, the packet of unknown type, the RW that began "
+				"the wait)", HFILL}},
 	};
 	static hf_register_info hf_hybrid[] = {
 		{&hf_hybrid_kind, {"Line", PFX ".hybrid.line", FT_UINT32, BASE_DEC,
@@ -919,6 +996,10 @@ void vsockkit_register(void)
 	prefs_register_uint_preference(m, "close_timeout", "Close timeout (seconds)",
 				       "How long after a full SHUTDOWN an RST must follow "
 				       "(no_rst_after_shutdown)", 10, &pref_close_timeout);
+	prefs_register_uint_preference(m, "stall_time", "Stall time (seconds)",
+				       "How long a sender may wait at its send limit before the wait "
+				       "is a stall (vsockkit.analysis.stall, credit_stall)", 10,
+				       &pref_stall_time);
 	prefs_register_bool_preference(m, "try_heuristic_first", "Try heuristic sub-dissectors "
 				       "first", "Before the port table", &pref_heur_first);
 

@@ -95,6 +95,22 @@ static void connect_ab(void)
 
 static void wait_s(long s) { now.tv_sec += s; }
 
+static void wait_half(void)
+{
+	now.tv_usec += 500000;
+	if (now.tv_usec >= 1000000) {
+		now.tv_sec++;
+		now.tv_usec -= 1000000;
+	}
+}
+
+/* 64 KiB from end `from` in 8 RW packets. */
+static void send_64k(int from)
+{
+	for (int i = 0; i < 8; i++)
+		pkt(from, VSK_OP_RW, 0, 8192);
+}
+
 /* An unrelated packet that moves the capture's clock past a deadline. */
 static void tick(void)
 {
@@ -240,6 +256,33 @@ static void rule(enum vsk_rule r, bool bad)
 		pkt(A, VSK_OP_RW, bad ? VSK_FLAG_SEQ_EOM : 0, 100);
 		pkt(A, VSK_OP_RW, bad ? 0 : VSK_FLAG_SEQ_EOM, 100);
 		pkt(A, VSK_OP_SHUTDOWN, 3, 0);
+		break;
+	case VSK_RULE_CREDIT_STALL:
+		/* A caps itself at its own 64 KiB; B advertises 1 MiB (issue 23's deadlock).
+		 * Bad: B sends nothing for 2 s, then its RST (frames 3-10 RW, 11 the tick that
+		 * passes the deadline, 12 the RST).  Near miss: B's update comes within half a
+		 * second (frame 11); then B sends A 64 KiB, A's whole buffer, and A's update
+		 * comes 2 s later (frame 21): a zero-window stall, no finding. */
+		start(r, bad, VSK_TYPE_STREAM);
+		alloc_[A] = 65536;
+		alloc_[B] = 1u << 20;
+		connect_ab();
+		send_64k(A);
+		if (bad) {
+			wait_s(2);
+			tick();
+			fwd[B] = 65536;
+			pkt(B, VSK_OP_RST, 0, 0);
+		} else {
+			wait_half();
+			fwd[B] = 65536;
+			pkt(B, VSK_OP_CREDIT_UPDATE, 0, 0);
+			send_64k(B);
+			wait_s(2);
+			tick();
+			fwd[A] = 65536;
+			pkt(A, VSK_OP_CREDIT_UPDATE, 0, 0);
+		}
 		break;
 	default:
 		/* A rule without a scenario: no file, and the test names it. */

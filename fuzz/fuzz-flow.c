@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* Small limits so expiry and eviction run often. */
 	struct vsk_flow_opts o = {.close_timeout = 2, .rst_timeout = 1, .idle_timeout = 5,
-				  .max_conns = 8, .on_expire = on_expire};
+				  .stall_time = 1, .max_conns = 8, .on_expire = on_expire};
 	struct vsk_flow *fl = vsk_flow_new(&o);
 	struct timeval ts = {1000, 0};
 	struct vsk_violation v[8];
@@ -47,6 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t len = (size_t)data[off] | (size_t)data[off + 1] << 8;
 		uint8_t step = data[off + 2];
 		struct vsk_pkt pkt;
+		const struct vsk_conn *c;
+		struct vsk_stall st;
 		int rc;
 
 		off += 3;
@@ -62,7 +64,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ts.tv_usec -= 1000000;
 		}
 		rc = vsk_decode(data + off, len, len, &pkt);
-		report_all(&f, v, vsk_flow_packet(fl, &pkt, rc, &ts, v, 8, NULL));
+		report_all(&f, v, vsk_flow_packet(fl, &pkt, rc, &ts, v, 8, &c));
+		/* The stall query, as the plugin asks it, for both ends: never a negative length. */
+		for (int e = 0; c && e < 2; e++)
+			if (vsk_flow_stall(fl, c, e, &ts, &st) && st.seconds < 0)
+				__builtin_trap();
 		off += len;
 	}
 	report_all(&f, v, vsk_flow_finish(fl, v, 8));

@@ -9,8 +9,9 @@
  *
  * Memory is bounded: connections live in a hash table and on two LRU lists (open and
  * closed); closed ones leave after the close timeout, idle ones after the idle timeout,
- * and the oldest leave when max_conns is reached.  Timed rules wait in two FIFOs ordered
- * by deadline (each FIFO has one fixed delay, so arrival order is deadline order). */
+ * and the oldest leave when max_conns is reached.  Timed rules wait in FIFOs ordered by
+ * deadline (each FIFO has one fixed delay, so arrival order is deadline order): the close
+ * timeout, the RST timeout, and the stall time (one timer per wait, see vsk_flow_stall). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,10 @@ const char *const vsk_conn_state_names[7] = {
 struct timer {
 	struct vsk_conn *c;          /* kept allocated while it has timers (c->ntimers) */
 	struct timeval due;
+	int end;                     /* the stall timer's sender; -1 for the others */
 };
+
+enum { T_SHUTDOWN, T_RST, T_STALL, T__COUNT };
 
 struct fifo {
 	struct timer *v;
@@ -53,7 +57,7 @@ struct vsk_flow {
 	size_t nbucket, count;
 	uint64_t seen;
 	struct list open, closed;
-	struct fifo shutdown_timers, rst_timers;
+	struct fifo timers[T__COUNT];
 	struct vsk_conn *grave;      /* left the tracker, freed on the next call */
 	struct timeval now;
 	bool have_now;
@@ -80,6 +84,11 @@ static struct timeval tv_add(const struct timeval *t, double seconds)
 static bool tv_le(const struct timeval *a, const struct timeval *b)
 {
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_usec <= b->tv_usec);
+}
+
+static bool tv_eq(const struct timeval *a, const struct timeval *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_usec == b->tv_usec;
 }
 
 /* ---- findings --------------------------------------------------------------------- */
@@ -176,7 +185,7 @@ static struct vsk_conn *lookup(struct vsk_flow *fl, const struct vsk_virtio_hdr 
 	return NULL;
 }
 
-static bool fifo_push(struct fifo *q, struct vsk_conn *c, struct timeval due)
+static bool fifo_push(struct fifo *q, struct vsk_conn *c, int end, struct timeval due)
 {
 	if (q->n == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : 64;
@@ -191,25 +200,110 @@ static bool fifo_push(struct fifo *q, struct vsk_conn *c, struct timeval due)
 		q->cap = cap;
 		q->head = 0;
 	}
-	q->v[(q->head + q->n++) % q->cap] = (struct timer){c, due};
+	q->v[(q->head + q->n++) % q->cap] = (struct timer){c, due, end};
 	c->ntimers++;
 	return true;
 }
 
-/* The next due timer's connection, or NULL; a connection that left the tracker and has
- * no timer left is freed here. */
-static struct vsk_conn *fifo_pop_due(struct fifo *q, const struct timeval *now, bool *live)
+static bool fifo_due(const struct fifo *q, const struct timeval *now)
 {
-	struct vsk_conn *c;
+	return q->n && tv_le(&q->v[q->head].due, now);
+}
 
-	if (!q->n || !tv_le(&q->v[q->head].due, now))
+/* The next due timer's connection (and the timer in *t), or NULL; *live tells whether
+ * the connection is still tracked (conn_release frees one that is not). */
+static struct vsk_conn *fifo_pop_due(struct fifo *q, const struct timeval *now, bool *live,
+				     struct timer *t)
+{
+	if (!fifo_due(q, now))
 		return NULL;
-	c = q->v[q->head].c;
+	*t = q->v[q->head];
 	q->head = (q->head + 1) % q->cap;
 	q->n--;
-	c->ntimers--;
-	*live = !c->expired;
-	return c;
+	t->c->ntimers--;
+	*live = !t->c->expired;
+	return t->c;
+}
+
+/* ---- waits and stalls (vsk/flow.h, vsk_flow_stall) -------------------------------- */
+
+/* When the current wait of s becomes a stall. */
+static struct timeval stall_due(const struct vsk_flow *fl, const struct vsk_flow_dir *s)
+{
+	return tv_add(&s->blocked_since, fl->o.stall_time);
+}
+
+/* Whether end `from` waits at its send limit: bytes in flight reach it, and neither
+ * end has shut that direction down nor reset the connection. */
+static bool at_limit(const struct vsk_conn *c, int from)
+{
+	int64_t in_flight = vsk_conn_in_flight(c, from), limit = vsk_conn_send_limit(c, from);
+
+	if (c->state == VSK_CONN_CLOSED || c->state == VSK_CONN_REFUSED ||
+	    (c->end[from].shutdown & VSK_FLAG_SHUTDOWN_SEND) ||
+	    (c->end[1 - from].shutdown & VSK_FLAG_SHUTDOWN_RCV))
+		return false;
+	return in_flight > 0 && limit >= 0 && in_flight >= limit;
+}
+
+/* The wait of end `from` ends now; if it lasted the stall time it was a stall. */
+static void wait_end(struct vsk_flow *fl, struct vsk_conn *c, int from)
+{
+	struct vsk_flow_dir *s = &c->end[from];
+	struct timeval due = stall_due(fl, s);
+
+	if (!s->blocked)
+		return;
+	/* Counted when its timer fired; counted here if the timer could not be queued, or
+	 * the connection leaves the tracker before the timers run. */
+	if (!s->stall_counted && tv_le(&due, &fl->now)) {
+		s->stall_counted = true;
+		s->stalls++;
+	}
+	if (s->stall_counted) {
+		s->stall_seconds += tv_diff(&fl->now, &s->blocked_since);
+		s->stall_since = s->blocked_since;
+		s->stall_end = fl->now;
+	}
+	s->blocked = s->stall_counted = false;
+}
+
+/* After a packet of c: does end `from` start or stop waiting? */
+static void judge_wait(struct vsk_flow *fl, struct vsk_conn *c, int from)
+{
+	struct vsk_flow_dir *s = &c->end[from];
+	bool blocked = at_limit(c, from);
+
+	if (s->blocked && !blocked) {
+		wait_end(fl, c, from);
+	} else if (!s->blocked && blocked) {
+		s->blocked = true;
+		s->stall_counted = false;
+		s->blocked_since = fl->now;
+		fifo_push(&fl->timers[T_STALL], c, from, stall_due(fl, s));
+	}
+}
+
+/* A stall timer came due: the wait it was set for may have ended (a later wait has a
+ * timer of its own, and a deadline of its own). */
+static void stall_timer(struct vsk_flow *fl, const struct timer *t)
+{
+	struct vsk_conn *c = t->c;
+	struct vsk_flow_dir *s = &c->end[t->end];
+	struct timeval due = stall_due(fl, s);
+
+	if (!s->blocked || s->stall_counted || !tv_eq(&t->due, &due))
+		return;
+	s->stall_counted = true;
+	s->stalls++;
+	/* Socket Device: Buffer Space Management - the receiver may send CREDIT_UPDATE
+	 * whenever its space changes, and need not; but one that waits for its free space to
+	 * run low never frees a sender that stops at its own, smaller buffer. */
+	if (vsk_conn_peer_free(c, t->end) > 0)
+		report(fl, VSK_RULE_CREDIT_STALL, c, 1 - t->end, true,
+		       "%llu:%u at its own buf_alloc %u since %lld.%06ld",
+		       (unsigned long long)s->cid, s->port, s->buf_alloc,
+		       (long long)s->blocked_since.tv_sec, (long)s->blocked_since.tv_usec);
 }
 
 /* A connection that left the tracker and has no timer left goes to the graveyard: the
@@ -242,6 +336,9 @@ static void conn_drop(struct vsk_flow *fl, struct vsk_conn *c)
 	*pp = c->hnext;
 	list_remove(list_of(fl, c), c);
 	c->expired = true;
+	/* A wait still going when the tracker lets go counts up to now. */
+	wait_end(fl, c, 0);
+	wait_end(fl, c, 1);
 	if (fl->o.on_expire)
 		fl->o.on_expire(c, fl->o.arg);
 	fl->count--;
@@ -252,15 +349,21 @@ static void conn_drop(struct vsk_flow *fl, struct vsk_conn *c)
 static void run_timers(struct vsk_flow *fl, const struct timeval *now)
 {
 	struct vsk_conn *c;
+	struct timer t;
 	bool live;
 
-	while ((c = fifo_pop_due(&fl->shutdown_timers, now, &live))) {
+	while ((c = fifo_pop_due(&fl->timers[T_SHUTDOWN], now, &live, &t))) {
 		if (live && c->full_shutdown && !is_closed(c))
 			report(fl, VSK_RULE_NO_RST_AFTER_SHUTDOWN, c, -1, true,
 			       "no RST %.1f s after full shutdown", fl->o.close_timeout);
 		conn_release(fl, c);
 	}
-	while ((c = fifo_pop_due(&fl->rst_timers, now, &live))) {
+	while ((c = fifo_pop_due(&fl->timers[T_STALL], now, &live, &t))) {
+		if (live)
+			stall_timer(fl, &t);
+		conn_release(fl, c);
+	}
+	while ((c = fifo_pop_due(&fl->timers[T_RST], now, &live, &t))) {
 		if (live && c->unknown_type_pending) {
 			c->unknown_type_pending = false;
 			report(fl, VSK_RULE_UNKNOWN_TYPE_NO_RST, c, 1 - c->unknown_type_from, true,
@@ -359,6 +462,16 @@ int64_t vsk_conn_in_flight(const struct vsk_conn *c, int from)
 	return (uint32_t)(s->tx_cnt - r->fwd_cnt);
 }
 
+int64_t vsk_conn_send_limit(const struct vsk_conn *c, int from)
+{
+	const struct vsk_flow_dir *s = &c->end[from], *r = &c->end[1 - from];
+
+	if (!r->adv_known)
+		return -1;
+	return s->adv_known && !s->uncapped && s->buf_alloc < r->buf_alloc ? s->buf_alloc
+									      : r->buf_alloc;
+}
+
 int64_t vsk_conn_peer_free(const struct vsk_conn *c, int from)
 {
 	int64_t in_flight = vsk_conn_in_flight(c, from);
@@ -399,10 +512,6 @@ static void advertise(struct vsk_flow *fl, struct vsk_conn *c, int from,
 	r->buf_alloc = h->buf_alloc;
 	r->fwd_cnt = h->fwd_cnt;
 	r->adv_known = true;
-	if (s->stalled && vsk_conn_peer_free(c, 1 - from) > 0) {
-		s->stalled = false;
-		s->stall_seconds += tv_diff(&fl->now, &s->stall_since);
-	}
 }
 
 static void on_rw(struct vsk_flow *fl, struct vsk_conn *c, int from, const struct vsk_virtio_hdr *h)
@@ -420,6 +529,8 @@ static void on_rw(struct vsk_flow *fl, struct vsk_conn *c, int from, const struc
 	if (free_space >= 0 && h->len > free_space)
 		report(fl, VSK_RULE_RW_OVER_CREDIT, c, from, false, "len %u > free %lld", h->len,
 		       (long long)free_space);
+	/* Sending at its limit, the sender was not waiting: a wait starts afresh after it. */
+	wait_end(fl, c, from);
 	s->tx_cnt += h->len;
 	s->bytes += h->len;
 	s->rw_pkts++;
@@ -430,12 +541,9 @@ static void on_rw(struct vsk_flow *fl, struct vsk_conn *c, int from, const struc
 		if (s->adv_known && in_flight > s->buf_alloc && before <= s->buf_alloc)
 			report(fl, VSK_RULE_IN_FLIGHT_OVER_OWN, c, from, false,
 			       "%u bytes in flight, own buf_alloc %u", in_flight, s->buf_alloc);
-		/* No credit left: a zero-window stall starts (measured, not accused). */
-		if (!s->stalled && in_flight >= r->buf_alloc) {
-			s->stalled = true;
-			s->stall_since = fl->now;
-			s->stalls++;
-		}
+		/* It does not cap itself: from now on its limit is the receiver's alone. */
+		if (s->adv_known && in_flight > s->buf_alloc)
+			s->uncapped = true;
 	}
 	if (c->type == VSK_TYPE_SEQPACKET) {
 		if (h->flags & VSK_FLAG_SEQ_EOM)
@@ -460,7 +568,7 @@ static void on_shutdown(struct vsk_flow *fl, struct vsk_conn *c, int from,
 	if (s->shutdown == both && !c->full_shutdown) {
 		c->full_shutdown = true;
 		c->full_shutdown_at = fl->now;
-		fifo_push(&fl->shutdown_timers, c, tv_add(&fl->now, fl->o.close_timeout));
+		fifo_push(&fl->timers[T_SHUTDOWN], c, -1, tv_add(&fl->now, fl->o.close_timeout));
 		set_state(fl, c, VSK_CONN_CLOSING);
 	} else if (!c->full_shutdown && (s->shutdown & VSK_FLAG_SHUTDOWN_SEND)) {
 		set_state(fl, c, VSK_CONN_HALF_CLOSED);
@@ -492,6 +600,8 @@ struct vsk_flow *vsk_flow_new(const struct vsk_flow_opts *opts)
 		fl->o.rst_timeout = 1;
 	if (fl->o.idle_timeout <= 0)
 		fl->o.idle_timeout = 300;
+	if (fl->o.stall_time <= 0)
+		fl->o.stall_time = 1;
 	if (fl->o.max_conns == 0)
 		fl->o.max_conns = 65536;
 	/* Small to start with (it stays in cache); doubled as connections come. */
@@ -524,10 +634,9 @@ size_t vsk_flow_packet(struct vsk_flow *fl, const struct vsk_pkt *pkt, int decod
 		fl->now = *ts;
 		fl->have_now = true;
 	}
-	/* Most packets find no timer due: test the two heads before calling. */
-	if ((fl->shutdown_timers.n &&
-	     tv_le(&fl->shutdown_timers.v[fl->shutdown_timers.head].due, &fl->now)) ||
-	    (fl->rst_timers.n && tv_le(&fl->rst_timers.v[fl->rst_timers.head].due, &fl->now)))
+	/* Most packets find no timer due: test the heads before calling. */
+	if (fifo_due(&fl->timers[T_SHUTDOWN], &fl->now) || fifo_due(&fl->timers[T_RST], &fl->now) ||
+	    fifo_due(&fl->timers[T_STALL], &fl->now))
 		run_timers(fl, &fl->now);
 	if (decode_err || !pkt->has_virtio)
 		return fl->found;
@@ -565,7 +674,7 @@ size_t vsk_flow_packet(struct vsk_flow *fl, const struct vsk_pkt *pkt, int decod
 			c->unknown_type_pending = true;
 			c->unknown_type_from = from;
 			c->unknown_type_at = fl->now;
-			fifo_push(&fl->rst_timers, c, tv_add(&fl->now, fl->o.rst_timeout));
+			fifo_push(&fl->timers[T_RST], c, -1, tv_add(&fl->now, fl->o.rst_timeout));
 		}
 		goto frame_rules;
 	}
@@ -611,6 +720,10 @@ size_t vsk_flow_packet(struct vsk_flow *fl, const struct vsk_pkt *pkt, int decod
 	default:
 		break;
 	}
+	/* Any packet may start or end a wait either way (a fwd_cnt, a buf_alloc, an RW, a
+	 * SHUTDOWN, the RST). */
+	judge_wait(fl, c, 0);
+	judge_wait(fl, c, 1);
 
 frame_rules:
 	if (vsk_pkt_has(pkt, VSK_PROB_LEN_MISMATCH))
@@ -642,6 +755,27 @@ void vsk_flow_foreach(struct vsk_flow *fl, void (*fn)(const struct vsk_conn *c, 
 		fn(c, arg);
 }
 
+bool vsk_flow_stall(const struct vsk_flow *fl, const struct vsk_conn *c, int from,
+		    const struct timeval *at, struct vsk_stall *st)
+{
+	const struct vsk_flow_dir *s = &c->end[from];
+	struct timeval due = stall_due(fl, s);
+
+	memset(st, 0, sizeof(*st));
+	if (s->blocked && tv_le(&s->blocked_since, at)) {
+		st->blocked = true;
+		st->stall = s->stall_counted || tv_le(&due, at);
+		st->own_limit = vsk_conn_peer_free(c, from) > 0;
+		st->since = s->blocked_since;
+		st->seconds = tv_diff(at, &s->blocked_since);
+	} else if (s->stalls && !s->blocked && tv_le(&s->stall_since, at) && tv_le(at, &s->stall_end)) {
+		st->stall = true;
+		st->since = s->stall_since;
+		st->seconds = tv_diff(&s->stall_end, &s->stall_since);
+	}
+	return st->stall;
+}
+
 size_t vsk_flow_count(const struct vsk_flow *fl) { return fl->count; }
 
 uint64_t vsk_flow_seen(const struct vsk_flow *fl) { return fl->seen; }
@@ -655,14 +789,14 @@ void vsk_flow_free(struct vsk_flow *fl)
 	while (fl->open.oldest)
 		conn_drop(fl, fl->open.oldest);
 	/* Connections kept for their timers go now. */
-	for (struct fifo *q = &fl->shutdown_timers; q; q = q == &fl->shutdown_timers ? &fl->rst_timers : NULL)
+	for (struct fifo *q = fl->timers; q < fl->timers + T__COUNT; q++) {
 		for (; q->n; q->n--, q->head = (q->head + 1) % q->cap) {
 			q->v[q->head].c->ntimers--;
 			conn_release(fl, q->v[q->head].c);
 		}
+		free(q->v);
+	}
 	bury(fl);
-	free(fl->shutdown_timers.v);
-	free(fl->rst_timers.v);
 	free(fl->bucket);
 	free(fl);
 }

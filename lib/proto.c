@@ -119,6 +119,7 @@ const char *vsk_strerror(int code)
 	case VSK_E_RANGE: return "number out of range";
 	case VSK_E_RING: return "virtqueue rule broken";
 	case VSK_E_FULL: return "virtqueue full";
+	case VSK_E_FORMAT: return "malformed pcapng block";
 	}
 	return "unknown error";
 }

@@ -134,3 +134,25 @@ void vsk_report_rules(struct vsk_sbuf *out)
 			      vsk_severity_names[vsk_rules[i].sev], vsk_rules[i].clause,
 			      vsk_rules[i].text);
 }
+
+void vsk_report_loss(uint64_t lost, struct vsk_sbuf *out)
+{
+	vsk_sbuf_putf(out, "%llu frame%s lost: findings may come from missing frames",
+		      (unsigned long long)lost, lost == 1 ? "" : "s");
+}
+
+void vsk_report_loss_json(const char *source, const struct vsk_pcapng_stats *s,
+			  struct vsk_sbuf *out)
+{
+	vsk_sbuf_putf(out, "{\"record\":\"loss\",\"source\":\"%s\",\"frames_lost\":%llu", source,
+		      (unsigned long long)vsk_pcapng_lost(s));
+	if (s->has_ifrecv)
+		vsk_sbuf_putf(out, ",\"ifrecv\":%llu", (unsigned long long)s->ifrecv);
+	if (s->has_ifdrop)
+		vsk_sbuf_putf(out, ",\"ifdrop\":%llu", (unsigned long long)s->ifdrop);
+	if (s->has_osdrop)
+		vsk_sbuf_putf(out, ",\"osdrop\":%llu", (unsigned long long)s->osdrop);
+	if (s->has_usrdeliv)
+		vsk_sbuf_putf(out, ",\"usrdeliv\":%llu", (unsigned long long)s->usrdeliv);
+	vsk_sbuf_puts(out, "}\n");
+}

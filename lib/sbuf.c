@@ -147,3 +147,22 @@ void vsk_sbuf_put_json(struct vsk_sbuf *b, const char *s, size_t len)
 	}
 	vsk_sbuf_putc(b, '"');
 }
+
+void vsk_sbuf_put_xml(struct vsk_sbuf *b, const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		switch (ch) {
+		case '&': vsk_sbuf_puts(b, "&amp;"); break;
+		case '<': vsk_sbuf_puts(b, "&lt;"); break;
+		case '>': vsk_sbuf_puts(b, "&gt;"); break;
+		case '"': vsk_sbuf_puts(b, "&quot;"); break;
+		case '\'': vsk_sbuf_puts(b, "&apos;"); break;
+		case '\t': vsk_sbuf_puts(b, "&#9;"); break;
+		case '\n': vsk_sbuf_puts(b, "&#10;"); break;
+		default:
+			vsk_sbuf_putc(b, ch >= 0x20 && ch < 0x7f ? (char)ch : '?');
+		}
+	}
+}

@@ -2,7 +2,7 @@
 # tests/deps.sh - installs the Debian packages the build and the tests need: directly as
 # root, otherwise through sudo, otherwise prints the exact apt-get line and fails.
 set -u
-pkgs=(build-essential libpcap-dev tcpdump tshark mandoc python3 clang libclang-rt-14-dev time
+pkgs=(build-essential libpcap-dev tcpdump tshark mandoc python3 python3-junitparser libxml2-utils clang libclang-rt-14-dev time
 	qemu-system-x86 busybox-static cpio kmod iproute2 socat ncat xz-utils zstd
 	pkg-config libnl-3-dev libncurses-dev tmux libwireshark-dev libglib2.0-dev)
 missing=()

@@ -8,6 +8,7 @@
  *   mkcap catalog FILE
  *   mkcap bulk [-n count] [-s snaplen] [-p payload] [-c conns] FILE
  *   mkcap frame [field=value ...] FILE
+ *   mkcap lossy DROPS IN FILE
  *
  * FILE "-" is stdout.
  *
@@ -56,6 +57,10 @@
  *
  * bulk: a benchmark capture, see bulk() below.
  *
+ * lossy: the frames of the capture IN as pcapng (lib/pcapng.c's writer), ended by an
+ * Interface Statistics Block saying DROPS frames were dropped (isb_ifdrop), as a live
+ * capture that lost them would have written it.
+ *
  * frame: one record at 1500000000.000000, snaplen 65612.  Default: STREAM RW
  * 3:1024 > 2:1234, payload "x", buf_alloc 262144, the rest derived as in the kernel.
  * Numbers are decimal or 0x hex; op, type, mon_op and transport also take table names
@@ -69,6 +74,7 @@
  *   payload    string (at most 65536 bytes); paylen=N instead gives N pattern bytes
  *   wirelen    record len: the frame is cut, or padded with zeros, to this length
  *   caplen     record caplen (default min(wirelen, 65612)); must not exceed wirelen
+ *   ts         seconds after 1500000000 (at most 86400), for frames joined into one capture
  */
 #include <err.h>
 #include <errno.h>
@@ -82,6 +88,7 @@
 #include <pcap/pcap.h>
 
 #include "vsk/encode.h"
+#include "vsk/pcapng.h"
 #include "vsk/proto.h"
 
 /* Largest snaplen libpcap accepts (pcap-int.h MAXIMUM_SNAPLEN); not a vsock number. */
@@ -106,6 +113,7 @@ static void usage(void)
 		"usage: mkcap catalog file\n"
 		"       mkcap bulk [-n count] [-s snaplen] [-p payload] [-c conns] file\n"
 		"       mkcap frame [field=value ...] file\n"
+		"       mkcap lossy drops in file\n"
 		"frame fields: src_cid dst_cid src_port dst_port op type flags len buf_alloc\n"
 		"  fwd_cnt mon_op transport mon_len reserved mon_src_cid mon_dst_cid\n"
 		"  mon_src_port mon_dst_port payload paylen caplen wirelen\n");
@@ -643,7 +651,7 @@ enum fid {
 	F_SRC_CID, F_DST_CID, F_SRC_PORT, F_DST_PORT, F_OP, F_TYPE, F_FLAGS, F_LEN,
 	F_BUF_ALLOC, F_FWD_CNT, F_MON_OP, F_TRANSPORT, F_MON_LEN, F_RESERVED,
 	F_MON_SRC_CID, F_MON_DST_CID, F_MON_SRC_PORT, F_MON_DST_PORT,
-	F_PAYLOAD, F_PAYLEN, F_CAPLEN, F_WIRELEN, F__COUNT
+	F_PAYLOAD, F_PAYLEN, F_CAPLEN, F_WIRELEN, F_TS, F__COUNT
 };
 
 struct field {
@@ -674,6 +682,7 @@ static const struct field fields[F__COUNT] = {
 	[F_PAYLOAD] = {"payload", 0, NULL},
 	[F_PAYLEN] = {"paylen", VSK_MAX_PKT_BUF_SIZE, NULL},
 	[F_CAPLEN] = {"caplen", VSK_DEFAULT_SNAPLEN, NULL},
+	[F_TS] = {"ts", 86400, NULL},
 	[F_WIRELEN] = {"wirelen", UINT32_MAX, NULL},
 };
 
@@ -798,8 +807,45 @@ static void frame_cmd(int argc, char **argv)
 	if (cap > wire)
 		bad_field("caplen", "larger than wirelen");
 	out_open(&o, argv[argc - 1], VSK_DEFAULT_SNAPLEN);
-	out_record(&o, built < cap ? built : cap, cap, wire, TS_START, 0);
+	out_record(&o, built < cap ? built : cap, cap, wire, TS_START + (long)val[F_TS], 0);
 	out_close(&o);
+}
+
+static void lossy(int argc, char **argv)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct vsk_pcapng_stats st = {.has_ifdrop = true, .has_ifrecv = true,
+				      .has_usrdeliv = true};
+	struct vsk_sbuf b = {0};
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct timeval last = {TS_START, 0};
+	uint64_t drops;
+	pcap_t *in;
+	FILE *f;
+
+	if (argc != 4 || !parse_num(argv[1], UINT32_MAX, &drops))
+		usage();
+	in = pcap_open_offline(argv[2], ebuf);
+	if (!in)
+		errx(1, "%s: %s", argv[2], ebuf);
+	vsk_pcapng_shb(&b, "mkcap");
+	vsk_pcapng_idb(&b, VSK_LINKTYPE_VSOCK, VSK_DEFAULT_SNAPLEN, "vsockmon0");
+	while (pcap_next_ex(in, &h, &data) == 1) {
+		vsk_pcapng_epb(&b, 0, &h->ts, data, h->caplen, h->len);
+		last = h->ts;
+		st.usrdeliv++;
+	}
+	pcap_close(in);
+	st.ifdrop = drops;
+	st.ifrecv = st.usrdeliv + drops;
+	vsk_pcapng_isb(&b, 0, &last, &st);
+	f = strcmp(argv[3], "-") == 0 ? stdout : fopen(argv[3], "wb");
+	if (!f || b.oom || fwrite(b.p, 1, b.len, f) != b.len || fflush(f) != 0)
+		err(1, "%s", argv[3]);
+	if (f != stdout)
+		fclose(f);
+	vsk_sbuf_free(&b);
 }
 
 int main(int argc, char **argv)
@@ -814,6 +860,8 @@ int main(int argc, char **argv)
 		bulk(argc - 1, argv + 1);
 	} else if (strcmp(argv[1], "frame") == 0) {
 		frame_cmd(argc - 1, argv + 1);
+	} else if (strcmp(argv[1], "lossy") == 0) {
+		lossy(argc - 1, argv + 1);
 	} else {
 		usage();
 	}

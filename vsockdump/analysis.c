@@ -48,7 +48,8 @@ static void on_expire(const struct vsk_conn *c, void *arg)
 
 int analysis_init(const struct analysis_opts *o)
 {
-	struct vsk_flow_opts fo = {.close_timeout = o->close_timeout, .on_expire = on_expire};
+	struct vsk_flow_opts fo = {.close_timeout = o->close_timeout, .stall_time = o->stall_time,
+				   .on_expire = on_expire};
 
 	opt = *o;
 	flow = vsk_flow_new(&fo);

@@ -15,6 +15,7 @@ struct analysis_opts {
 	bool stats;           /* the per-connection table (or conn records) at the end */
 	bool quiet_lines;     /* no packet lines are printed: no inline notes either */
 	double close_timeout; /* seconds; 0 = the default */
+	double stall_time;    /* seconds; 0 = the default (vsk_flow_opts.stall_time) */
 	struct vsk_fmt *fmt;  /* timestamps of timed lines */
 	struct vsk_sbuf *out; /* where everything goes */
 };

@@ -1,9 +1,11 @@
 /* capture.c - live capture on vsockmon devices through libpcap. */
 #include <err.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -86,10 +88,11 @@ pcap_t *cap_open_live(struct live_opts *o)
 		return NULL;
 	}
 	pcap_set_snaplen(p, o->snaplen);
-	/* Without immediate mode TPACKET_V3 holds packets until a block fills or times out,
-	 * and a capture ended by a signal loses the last ones. */
+	/* Immediate mode makes libpcap use TPACKET_V2, one fixed slot per frame; without it,
+	 * TPACKET_V3 packs frames into blocks the kernel hands over when full or after the
+	 * timeout (man page: -B, --immediate-mode; docs/benchmarks.md). */
 	pcap_set_immediate_mode(p, o->immediate);
-	pcap_set_timeout(p, 100);
+	pcap_set_timeout(p, CAP_TIMEOUT_MS);
 	if (o->buffer_kib > 0)
 		pcap_set_buffer_size(p, o->buffer_kib * 1024);
 	rc = pcap_activate(p);
@@ -109,6 +112,45 @@ pcap_t *cap_open_live(struct live_opts *o)
 		return NULL;
 	}
 	return p;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void cap_drain(pcap_t *p, pcap_handler cb)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	struct pollfd pfd = {.fd = pcap_get_selectable_fd(p), .events = POLLIN};
+	long long end = now_ms() + 3 * CAP_TIMEOUT_MS;
+	int left;
+
+	if (pfd.fd < 0 || pcap_setnonblock(p, 1, ebuf) != 0)
+		return;
+	/* A partly filled block becomes readable when its timer expires: stop when two
+	 * periods pass without one, or after three periods of traffic that goes on. */
+	while ((left = (int)(end - now_ms())) > 0 &&
+	       poll(&pfd, 1, left < 2 * CAP_TIMEOUT_MS ? left : 2 * CAP_TIMEOUT_MS) > 0)
+		if (pcap_dispatch(p, -1, cb, NULL) < 0)
+			break;
+}
+
+int cap_stats(pcap_t *p, struct vsk_pcapng_stats *st)
+{
+	struct pcap_stat ps;
+
+	if (pcap_stats(p, &ps) != 0) {
+		warnx("statistics: %s", pcap_geterr(p));
+		return -1;
+	}
+	st->ifrecv = ps.ps_recv;
+	st->ifdrop = (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+	st->has_ifrecv = st->has_ifdrop = true;
+	return 0;
 }
 
 void cap_print_stats(pcap_t *p, unsigned long long captured)

@@ -9,18 +9,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
 
 #include "analysis.h"
 #include "capture.h"
+#include "writer.h"
 #include "vsk/decode.h"
 #include "vsk/error.h"
 #include "vsk/filter.h"
 #include "vsk/format.h"
 #include "vsk/number.h"
+#include "vsk/pcapng.h"
 #include "vsk/report.h"
 
 #define VERSION "0.1"
@@ -29,13 +33,15 @@
 /* Command line options */
 static const char *iflag;          /* -i: live capture interface */
 static const char *rflag;          /* -r: read this pcap/pcapng file ("-" = stdin) */
-static const char *wflag;          /* -w: write matching frames as pcap ("-" = stdout) */
+static const char *wflag;          /* -w: write matching frames as pcapng ("-" = stdout) */
 static const char *Fflag;          /* -F: read the filter expression from a file */
 static const char *Zflag;          /* -Z: drop privileges to this user */
 static unsigned long long cflag;   /* -c: stop after this many frames (0 = no limit) */
-/* libpcap's largest snapshot length.  Live captures ask for it by default: libpcap sizes
- * its ring slots from the interface MTU, and vsockmon's MTU (64 KiB + 32) leaves out the
- * 44-byte virtio header, so asking for exactly a full frame (65612) cuts 16 bytes off. */
+/* libpcap's largest snapshot length.  --immediate-mode asks for it by default: there
+ * libpcap sizes its fixed ring slots from the interface MTU, and vsockmon's MTU (64 KiB +
+ * 32) leaves out the 44-byte virtio header, so a snaplen of a full frame (65612) cuts 16
+ * bytes off.  Without immediate mode (the default) slots fit each frame, and a snaplen of
+ * VSK_DEFAULT_SNAPLEN keeps every frame whole (measured: docs/benchmarks.md). */
 #define MAX_SNAPLEN 262144
 /* Default kernel buffer for live captures, KiB: under TCG the 2 MiB libpcap default
  * loses frames of a bulk transfer. */
@@ -49,26 +55,38 @@ static bool lflag;                 /* -l: flush output after every frame */
 static bool Uflag;                 /* -U: flush -w output after every frame */
 static bool json;                  /* --json: NDJSON output */
 static bool print_too;             /* --print: text output even with -w */
-static bool immediate = true;      /* --immediate-mode (default) / --no-immediate-mode */
+static bool immediate;             /* --immediate-mode / --no-immediate-mode (default) */
+static bool pcap_out;              /* --pcap: -w writes classic pcap instead of pcapng */
 static bool analyse = true;        /* --no-analysis turns the flow rules off */
 static bool check;                 /* --check: exit 3 on any error-severity finding */
 static bool stats;                 /* --stats: per-connection table at the end */
 static bool follow;                /* --follow: write the selected RW payload, raw */
 static double close_timeout;       /* --close-timeout SECS (0: the default, 8) */
+static double stall_time;          /* --stall-time SECS (0: the default, 1) */
 static struct vsk_fmt fmt;         /* -v -q -t -x -X -A -# */
 
 /* State of the run */
 static pcap_t *pc;
-static pcap_dumper_t *dumper;
+static bool dumper;                /* -w is writing (writer.h) */
 static struct vsk_filter *filter;
 static bool filtering;             /* an expression was given: malformed frames drop out */
-static struct vsk_sbuf out;
+static struct vsk_sbuf out;        /* what stdout carries: text, JSON or --follow payload */
+/* Text lines (findings, timed findings, --stats, summaries) when stdout carries data (pcap
+ * from -w -, or --follow's payload): they go to stderr, so the data stays one kind. */
+static struct vsk_sbuf notes;
 static unsigned long long nshown, nmalformed, nmissing;
+static struct vsk_sbuf *lines;     /* where text lines and records go: &out or &notes */
+/* Frames lost: recorded in the file read (its ISBs), or dropped by the kernel live */
+static struct vsk_pcapng_stats file_st;
+static bool file_has_st;
+static struct vsk_pcapng_stats live_st; /* the kernel's counters of a live capture */
+static uint64_t lost_said;         /* the loss count last reported */
 static volatile sig_atomic_t stopping;
 
 enum {
 	OPT_JSON = 256, OPT_IMMEDIATE, OPT_NO_IMMEDIATE, OPT_PRINT, OPT_VERSION, OPT_CHECK,
-	OPT_STATS, OPT_RULES, OPT_FOLLOW, OPT_NO_ANALYSIS, OPT_CLOSE_TIMEOUT,
+	OPT_STATS, OPT_RULES, OPT_FOLLOW, OPT_NO_ANALYSIS, OPT_CLOSE_TIMEOUT, OPT_STALL_TIME,
+	OPT_PCAP,
 };
 
 static const struct option longopts[] = {
@@ -82,6 +100,8 @@ static const struct option longopts[] = {
 	{"follow", no_argument, NULL, OPT_FOLLOW},
 	{"no-analysis", no_argument, NULL, OPT_NO_ANALYSIS},
 	{"close-timeout", required_argument, NULL, OPT_CLOSE_TIMEOUT},
+	{"stall-time", required_argument, NULL, OPT_STALL_TIME},
+	{"pcap", no_argument, NULL, OPT_PCAP},
 	{"interface", required_argument, NULL, 'i'},
 	{"count", required_argument, NULL, 'c'},
 	{"snapshot-length", required_argument, NULL, 's'},
@@ -98,8 +118,9 @@ static void __attribute__((noreturn)) usage(void)
 		"usage: vsockdump [-#AdDhlnqUvxX] [-B buffer_size] [-c count] [-F file]\n"
 		"                 [-i interface] [-r file] [-s snaplen] [-t...] [-w file]\n"
 		"                 [-Z user] [--check] [--close-timeout secs] [--follow]\n"
-		"                 [--json] [--no-analysis] [--no-immediate-mode] [--print]\n"
-		"                 [--rules] [--stats] [expression]\n");
+		"                 [--immediate-mode] [--json] [--no-analysis]\n"
+		"                 [--no-immediate-mode] [--pcap] [--print] [--rules]\n"
+		"                 [--stall-time secs] [--stats] [expression]\n");
 	exit(2);
 }
 
@@ -120,8 +141,15 @@ static void flush_out(void)
 	if (out.len && fwrite(out.p, 1, out.len, stdout) != out.len)
 		err(1, "stdout");
 	vsk_sbuf_reset(&out);
-	if (out.oom)
+	if (out.oom || notes.oom)
 		errx(1, "out of memory");
+	if (notes.len) {
+		/* stdout's data first: a reader of both sees a finding after its frames */
+		if (fflush(stdout) != 0)
+			err(1, "stdout");
+		(void)fwrite(notes.p, 1, notes.len, stderr);
+		vsk_sbuf_reset(&notes);
+	}
 }
 
 static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -136,9 +164,9 @@ static void on_frame(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 		nmalformed++;
 	nshown++;
 	if (dumper) {
-		pcap_dump((u_char *)dumper, h, bytes);
+		writer_frame(h, bytes);
 		if (Uflag)
-			pcap_dump_flush(dumper);
+			writer_flush();
 	}
 	if (analyse)
 		analysis_packet(&pkt, rc, &h->ts);
@@ -237,6 +265,116 @@ static void kernel_filter(pcap_t *p, bool dump)
 	vsk_sbuf_free(&expr);
 }
 
+/* A loss is never silent: once known, and again whenever it grows, it is said on stderr
+ * (and as a JSON record) before the findings that follow, which may come from it. */
+static void say_loss(const char *what, const char *source, const struct vsk_pcapng_stats *st)
+{
+	uint64_t lost = vsk_pcapng_lost(st);
+	struct vsk_sbuf line = {0};
+
+	if (lost <= lost_said)
+		return;
+	lost_said = lost;
+	vsk_report_loss(lost, &line);
+	if (line.oom)
+		errx(1, "out of memory");
+	warnx("%s: %s", what, line.p);
+	vsk_sbuf_free(&line);
+	if (json)
+		vsk_report_loss_json(source, st, lines);
+}
+
+/* The statistics a pcapng file records (a regular file: its blocks are walked first, so
+ * that its losses are said before any frame; a pipe cannot be read twice). */
+static void file_stats(FILE *f)
+{
+	struct stat st;
+	void *m;
+	size_t n;
+
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 12)
+		return;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+	if (m == MAP_FAILED)
+		return;
+	/* a broken block is libpcap's to report when it gets there */
+	if (vsk_pcapng_is(m, (size_t)st.st_size)) {
+		(void)vsk_pcapng_scan(m, (size_t)st.st_size, &file_st, &n);
+		file_has_st = n > 0;
+	}
+	munmap(m, (size_t)st.st_size);
+}
+
+/* A stream (-r -) passes through here on its way to libpcap, so that the statistics
+ * blocks of a pcapng stream are found as they go by: the SHBs and ISBs are kept, in
+ * order, and walked again after each ISB (a pipe cannot be walked first). */
+#define TEE_MAX (1 << 20) /* bytes of SHBs and ISBs kept; a stream with more is not read */
+static struct {
+	FILE *in;
+	const char *name;
+	struct vsk_pcapng_walker w;
+	uint8_t head[12];
+	size_t nhead, want;
+	uint32_t type;
+	bool started, off;
+	struct vsk_sbuf kept;
+} rs;
+
+static void rs_feed(const uint8_t *p, size_t n)
+{
+	while (n && !rs.off) {
+		size_t k;
+
+		if (rs.nhead < sizeof(rs.head)) {
+			k = sizeof(rs.head) - rs.nhead < n ? sizeof(rs.head) - rs.nhead : n;
+			memcpy(rs.head + rs.nhead, p, k);
+			rs.nhead += k;
+			p += k;
+			n -= k;
+			if (rs.nhead < sizeof(rs.head))
+				return;
+			if ((!rs.started && !vsk_pcapng_is(rs.head, rs.nhead)) ||
+			    vsk_pcapng_head(&rs.w, rs.head, rs.nhead, &rs.type, &rs.want) != 1) {
+				rs.off = true; /* not pcapng, or broken: libpcap will say */
+				return;
+			}
+			rs.started = true;
+			rs.want -= rs.nhead;
+			if (rs.type == VSK_PCAPNG_SHB || rs.type == VSK_PCAPNG_ISB)
+				vsk_sbuf_put(&rs.kept, (const char *)rs.head, rs.nhead);
+		}
+		k = rs.want < n ? rs.want : n;
+		if (rs.type == VSK_PCAPNG_SHB || rs.type == VSK_PCAPNG_ISB)
+			vsk_sbuf_put(&rs.kept, (const char *)p, k);
+		p += k;
+		n -= k;
+		rs.want -= k;
+		if (rs.want)
+			return;
+		rs.nhead = 0;
+		if (rs.kept.oom || rs.kept.len > TEE_MAX) {
+			rs.off = true;
+		} else if (rs.type == VSK_PCAPNG_ISB) {
+			size_t nisb;
+
+			(void)vsk_pcapng_scan((const uint8_t *)rs.kept.p, rs.kept.len, &file_st, &nisb);
+			file_has_st = nisb > 0;
+			say_loss(rs.name, "file", &file_st);
+		}
+	}
+}
+
+static ssize_t rs_read(void *cookie, char *buf, size_t size)
+{
+	size_t n = fread(buf, 1, size, rs.in);
+
+	(void)cookie;
+	if (n == 0 && ferror(rs.in))
+		return -1;
+	rs_feed((const uint8_t *)buf, n);
+	return (ssize_t)n;
+}
+
 static pcap_t *open_file(const char *path)
 {
 	char ebuf[PCAP_ERRBUF_SIZE];
@@ -254,6 +392,16 @@ static pcap_t *open_file(const char *path)
 	if (!f)
 		err(1, "%s", path);
 	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+		file_stats(f);
+	} else {
+		rs.in = f;
+		rs.name = path;
+		f = fopencookie(NULL, "rb", (cookie_io_functions_t){.read = rs_read});
+		if (!f)
+			err(1, "%s", path);
+		setvbuf(f, NULL, _IOFBF, 1 << 20);
+	}
 	p = pcap_fopen_offline(f, ebuf);
 	if (!p)
 		errx(1, "%s: %s", path, ebuf);
@@ -305,8 +453,12 @@ static void parse_args(int argc, char **argv)
 		case OPT_STATS: stats = true; break;
 		case OPT_FOLLOW: follow = true; break;
 		case OPT_NO_ANALYSIS: analyse = false; break;
+		case OPT_PCAP: pcap_out = true; break;
 		case OPT_CLOSE_TIMEOUT:
 			close_timeout = (double)number(optarg, 1, 86400, "--close-timeout");
+			break;
+		case OPT_STALL_TIME:
+			stall_time = (double)number(optarg, 1, 86400, "--stall-time");
 			break;
 		case OPT_RULES: {
 			struct vsk_sbuf b = {0};
@@ -366,14 +518,17 @@ static void parse_args(int argc, char **argv)
 		errx(2, "--follow and -w - both want stdout");
 	if (follow && stats)
 		errx(2, "cannot use --follow with --stats");
+	if (pcap_out && !wflag)
+		errx(2, "--pcap needs -w");
 }
 
 int main(int argc, char **argv)
 {
 	char *expr;
-	int rc;
+	int rc, status = 0; /* exit status: 0, 1 (read, write or --follow failure), 3 (--check) */
 
 	parse_args(argc, argv);
+	lines = follow || (wflag && strcmp(wflag, "-") == 0) ? &notes : &out;
 	if (Dflag)
 		return cap_list(stdout);
 	expr = filter_text(argc - optind, argv + optind);
@@ -393,7 +548,10 @@ int main(int argc, char **argv)
 	if (rflag) {
 		pc = open_file(rflag);
 	} else {
-		struct live_opts lo = {iflag, sflag ? sflag : MAX_SNAPLEN, Bflag, immediate};
+		struct live_opts lo = {
+			iflag, sflag ? sflag : immediate ? MAX_SNAPLEN : VSK_DEFAULT_SNAPLEN, Bflag,
+			immediate,
+		};
 
 		pc = cap_open_live(&lo);
 		if (!pc)
@@ -402,22 +560,27 @@ int main(int argc, char **argv)
 		kernel_filter(pc, false);
 		if (Zflag && cap_drop_privileges(Zflag) != 0)
 			return 1;
-		if (!wflag || print_too)
-			fprintf(stderr, "vsockdump: listening on %s, link-type VSOCK, snapshot length %d bytes\n",
-				iflag, lo.snaplen);
+		/* Always, as tcpdump does: scripts wait for this line before sending. */
+		fprintf(stderr, "vsockdump: listening on %s, link-type VSOCK, snapshot length %d bytes\n",
+			iflag, lo.snaplen);
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
 		signal(SIGHUP, on_signal);
+		gettimeofday(&live_st.start, NULL);
+		live_st.has_start = true;
 	}
 	if (wflag) {
-		dumper = pcap_dump_open(pc, wflag);
-		if (!dumper)
-			errx(1, "%s: %s", wflag, pcap_geterr(pc));
+		writer_open(wflag, !pcap_out, pc, rflag ? NULL : iflag, pcap_snapshot(pc));
+		dumper = true;
 	}
+	if (file_has_st)
+		say_loss(rflag, "file", &file_st);
+
 	if (analyse) {
 		struct analysis_opts ao = {
-			.json = json, .stats = stats, .close_timeout = close_timeout, .fmt = &fmt,
-			.out = &out, .quiet_lines = follow || (dumper && !print_too),
+			.json = json, .stats = stats, .close_timeout = close_timeout,
+			.stall_time = stall_time, .fmt = &fmt,
+			.out = lines, .quiet_lines = follow || (dumper && !print_too),
 		};
 
 		if (analysis_init(&ao) != 0)
@@ -432,22 +595,43 @@ int main(int argc, char **argv)
 	/* Live: flush after each batch so a pipe sees frames as they come. */
 	do {
 		rc = pcap_dispatch(pc, -1, on_frame, NULL);
+		if (!rflag && cap_stats(pc, &live_st) == 0)
+			say_loss(iflag, "capture", &live_st);
 		flush_out();
 		if (dumper && !rflag)
-			pcap_dump_flush(dumper);
+			writer_flush();
 	} while (!rflag && rc >= 0 && !stopping && !(cflag && nshown >= cflag));
-	if (rc == PCAP_ERROR)
+	if (rc == PCAP_ERROR) {
 		warnx("%s: %s", rflag ? rflag : iflag, pcap_geterr(pc));
+		status = 1;
+	}
+	if (!rflag && stopping && !immediate && !(cflag && nshown >= cflag)) {
+		cap_drain(pc, on_frame);
+		flush_out();
+	}
+	if (!rflag && cap_stats(pc, &live_st) == 0)
+		say_loss(iflag, "capture", &live_st);
 
 	if (analyse) {
-		if (!follow)
-			analysis_finish();
+		if (stats && !json && lost_said) {
+			vsk_report_loss(lost_said, lines);
+			vsk_sbuf_putc(lines, '\n');
+		}
+		analysis_finish();
 		flush_out();
 	}
 	if (dumper) {
-		if (pcap_dump_flush(dumper) != 0)
-			warnx("%s: write error", wflag);
-		pcap_dump_close(dumper);
+		const struct vsk_pcapng_stats *st = file_has_st ? &file_st : NULL;
+
+		if (!rflag) {
+			gettimeofday(&live_st.end, NULL);
+			live_st.has_end = true;
+			live_st.usrdeliv = nshown;
+			live_st.has_usrdeliv = true;
+			st = &live_st;
+		}
+		if (writer_close(st) != 0)
+			status = 1;
 	}
 	if (fflush(stdout) != 0)
 		err(1, "stdout");
@@ -458,19 +642,28 @@ int main(int argc, char **argv)
 	if (nmissing) {
 		warnx("follow: %llu payload bytes missing (frames cut by the snapshot length)",
 		      nmissing);
-		rc = PCAP_ERROR;
+		status = 1;
+	}
+	if (analyse && check && lost_said) {
+		struct vsk_sbuf line = {0};
+
+		vsk_report_loss(lost_said, &line);
+		warnx("check: %s", line.oom ? "frames lost" : line.p);
+		vsk_sbuf_free(&line);
 	}
 	if (analyse && check && analysis_errors()) {
 		warnx("check: %llu error%s found", analysis_errors(),
 		      analysis_errors() == 1 ? "" : "s");
-		if (rc != PCAP_ERROR)
-			rc = 3;
+		if (status == 0)
+			status = 3;
 	}
 	if (analyse)
 		analysis_free();
 	pcap_close(pc);
 	vsk_filter_free(filter);
 	vsk_sbuf_free(&out);
+	vsk_sbuf_free(&notes);
+	vsk_sbuf_free(&rs.kept);
 	free(expr);
-	return rc == PCAP_ERROR ? 1 : rc == 3 ? 3 : 0;
+	return status;
 }

@@ -11,6 +11,7 @@ enum vsk_err {
 	VSK_E_RANGE = -4,  /* number out of range */
 	VSK_E_RING = -5,   /* the other side of a virtqueue broke a ring rule (lib/vsk/vring.h) */
 	VSK_E_FULL = -6,   /* no free descriptors in the virtqueue */
+	VSK_E_FORMAT = -7, /* a file's block structure is broken (lib/vsk/pcapng.h) */
 };
 
 /* A static English string for a code above (never NULL). */

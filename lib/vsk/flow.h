@@ -53,10 +53,14 @@ struct vsk_flow_dir {
 	uint32_t shutdown;               /* SHUTDOWN bits this end announced */
 	bool sent_rst;
 	bool msg_open;                   /* seqpacket: RW bytes sent since the last EOM */
-	bool stalled;                    /* the peer's free space is 0 */
-	struct timeval stall_since;
-	uint64_t stalls;                 /* times this end ran out of credit */
-	double stall_seconds;            /* time spent without credit */
+	/* Waits and stalls of this end as a sender (see "Stalls:" before vsk_flow_stall). */
+	bool uncapped;                   /* has had more than its own buf_alloc in flight */
+	bool blocked;                    /* waiting at its send limit now */
+	bool stall_counted;              /* the current wait is counted in stalls */
+	struct timeval blocked_since;    /* the current wait began (the RW that reached the limit) */
+	struct timeval stall_since, stall_end; /* the last stall that ended (if stall_end set) */
+	uint64_t stalls;                 /* waits that lasted the stall time */
+	double stall_seconds;            /* their whole length, ended or cut by expiry */
 };
 
 struct vsk_conn {
@@ -92,6 +96,8 @@ struct vsk_flow_opts {
 	double close_timeout;            /* seconds to wait for RST after full shutdown (8) */
 	double rst_timeout;              /* seconds to wait for RST to an unknown type (1) */
 	double idle_timeout;             /* seconds before an idle connection expires (300) */
+	double stall_time;               /* seconds a sender waits at its send limit before
+					  * the wait is a stall (1); see vsk_flow_stall */
 	size_t max_conns;                /* oldest connections expire beyond this (65536) */
 	/* Called with every connection as it leaves the tracker (expiry or vsk_flow_free). */
 	void (*on_expire)(const struct vsk_conn *c, void *arg);
@@ -132,6 +138,46 @@ int64_t vsk_conn_peer_free(const struct vsk_conn *c, int from);
 
 /* Bytes sent by end `from` and not yet acknowledged by the peer's fwd_cnt, or -1. */
 int64_t vsk_conn_in_flight(const struct vsk_conn *c, int from);
+
+/* The most end `from` may have in flight: min(the receiver's buf_alloc, its own
+ * buf_alloc), the limit a Linux sender keeps since the CVE-2026-23086 fix; the
+ * receiver's alone while the sender's is unknown, or once the sender has had more than
+ * its own in flight (it does not cap itself); -1 while the receiver's is unknown. */
+int64_t vsk_conn_send_limit(const struct vsk_conn *c, int from);
+
+/*
+ * Stalls: the one definition the tools share (--stats, the plugin, the live view, graphs).
+ *
+ * End `from` is blocked when it has bytes in flight and they reach its send limit
+ * (vsk_conn_send_limit): either the receiver has no free space left (a zero window) or
+ * the sender has its own buf_alloc in flight and caps itself there.  The wait begins with
+ * the RW that reached the limit and ends when the receiver frees space (a fwd_cnt or
+ * buf_alloc that takes the bytes in flight under the limit), when the sender sends again
+ * anyway (it was not waiting), when either end shuts its side down, or with the RST.
+ * A healthy bulk sender touches its limit all the time; a wait is a stall only once it
+ * has lasted the stall time (vsk_flow_opts.stall_time, 1 s by default).  A stall is
+ * counted once (vsk_flow_dir.stalls) when it comes due, and its whole length, from the
+ * start of the wait, goes to stall_seconds when it ends (or when the connection leaves
+ * the tracker still waiting).  When the limit was the sender's own buf_alloc while the
+ * receiver still had free space, the stall is also a credit_stall finding (a warning,
+ * found as time passes, like no_rst_after_shutdown).
+ */
+struct vsk_stall {
+	bool blocked;                    /* waiting at `at` (any length so far) */
+	bool stall;                      /* the wait has lasted (or lasted) the stall time */
+	bool own_limit;                  /* blocked by its own buf_alloc, the receiver had room */
+	struct timeval since;            /* when the wait began */
+	double seconds;                  /* its length at `at`, or its whole length if it ended */
+};
+
+/*
+ * The wait of end `from` of c as of time `at` (normally the time of the packet just fed,
+ * or later: the tracker keeps the current wait and the last stall that ended).  Fills
+ * *st (all zero when there is none); the last stall that ended is reported, with blocked
+ * false, when `at` lies within it (e.g. for the packet that ended it).  Returns st->stall.
+ */
+bool vsk_flow_stall(const struct vsk_flow *fl, const struct vsk_conn *c, int from,
+		    const struct timeval *at, struct vsk_stall *st);
 
 /* Frees the tracker, calling on_expire for every connection left. */
 void vsk_flow_free(struct vsk_flow *fl);

@@ -54,4 +54,10 @@ size_t vsk_printable(char *out, size_t cap, const uint8_t *p, size_t len, char s
  * UTF-8).  For strings their owners chose: process names, case reasons, arguments. */
 void vsk_sbuf_put_json(struct vsk_sbuf *b, const char *s, size_t len);
 
+/* Appends s[0..len) as XML 1.0 character data or attribute text (no quotes added): '&',
+ * '<', '>', '"' and '\'' as entities, tab and newline as &#9; and &#10; (kept in
+ * attributes too), every other byte outside printable ASCII as '?' (XML 1.0 cannot carry
+ * most controls even escaped, and the caller's bytes need not be UTF-8). */
+void vsk_sbuf_put_xml(struct vsk_sbuf *b, const char *s, size_t len);
+
 #endif

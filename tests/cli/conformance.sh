@@ -138,6 +138,83 @@ expect_usage "cannot use --list with --list-mutations" "--list with --list-mutat
 "$C" -h >"$T/h" 2>&1; [ $? = 0 ] && grep -q '^usage: vsock-conformance' "$T/h"
 ok $? "-h: usage on stdout, status 0"
 
+# ---- --junit: JUnit XML that a reader nobody here wrote takes (Debian's junitparser) ----
+"$C" --target model=late_credit_update,no_rst_on_shutdown --junit "$T/j.xml" --json "$T/j.json" \
+	>"$T/j.tap" 2>&1
+rc=$?
+nfail=$(grep -c '^not ok ' "$T/j.tap")
+[ $rc = 1 ] && [ "$nfail" = 2 ]; ok $? "a mutated run for --junit fails 2 cases (status $rc)"
+/usr/bin/python3 - "$T/j.xml" "$T/j.json" >"$T/jcheck" 2>&1 <<'PY'
+import json, sys
+from junitparser import JUnitXml, Failure, Skipped
+xml = JUnitXml.fromfile(sys.argv[1])
+rep = json.load(open(sys.argv[2]))
+suites = list(xml)
+assert len(suites) == 1, "one testsuite per run"
+s = suites[0]
+cases = list(s)
+want = rep["cases"]
+assert s.tests == len(want) == len(cases), (s.tests, len(want), len(cases))
+fails = [c for c in want if c["verdict"] == "fail"]
+assert s.failures == len(fails) and s.skipped == 0, (s.failures, s.skipped)
+for tc, c in zip(cases, want):
+    assert tc.name == c["name"] and tc.classname == c["group"], (tc.name, tc.classname)
+    assert abs(tc.time - c["seconds"]) < 0.002, (tc.name, tc.time, c["seconds"])
+    res = [r for r in tc.result if isinstance(r, (Failure, Skipped))]
+    if c["verdict"] == "fail":
+        assert len(res) == 1 and isinstance(res[0], Failure), tc.name
+        assert res[0].type == c["rule"] and res[0].message.startswith(c["rule"] + ": "), res[0].message
+        assert c["observed"][:40] in res[0].text and c["required"][:40] in res[0].text
+    else:
+        assert not res, (tc.name, res)
+print("ok", len(cases))
+PY
+ok $? "--junit: junitparser reads one suite, every case with its group, time and verdict; a fail carries its rule and evidence" ||
+	diag <"$T/jcheck"
+xmllint --noout "$T/j.xml" 2>"$T/xl"; ok $? "--junit: well-formed XML (xmllint)" || diag <"$T/xl"
+
+# ---- --expect: the status and the summary say what changed from a record ----
+sed -n 's/^ok [0-9]* - \([a-z0-9_]*\) .*/\1 pass/p' "$T/all" >"$T/rec"
+# expect_run DESC STATUS SUMMARY-PATTERN RECORD [ARGS...]: the run against RECORD
+expect_run() {
+	local desc=$1 want=$2 pat=$3 rec=$4 rc
+	shift 4
+	"$C" --expect "$rec" "$@" >"$T/x.tap" 2>"$T/x.err"
+	rc=$?
+	[ $rc = "$want" ] && grep -qE "$pat" "$T/x.tap"
+	ok $? "--expect: $desc (status $rc)" || { diag <"$T/x.err"; grep '^# expect' -A6 "$T/x.tap" | diag; }
+}
+expect_run "the record of a passing run: no change" 0 \
+	"^# expect .*: no change \($total cases as recorded\)$" "$T/rec"
+expect_run "a recorded pass that fails: new fail" 1 \
+	'^#   new fail: credit_capped_sender \(recorded pass, now fail\)$' "$T/rec" \
+	--target model=late_credit_update
+sed 's/^credit_capped_sender pass$/credit_capped_sender fail/' "$T/rec" >"$T/rec-f"
+expect_run "the same fail recorded: no change, status 0 though a case failed" 0 \
+	'no change' "$T/rec-f" --target model=late_credit_update
+expect_run "a recorded fail that passes: fail now passes" 1 \
+	'^#   fail now passes: credit_capped_sender \(recorded fail, now pass\)$' "$T/rec-f"
+sed 's/^request_listener pass$/request_listener n\/a/' "$T/rec" >"$T/rec-na"
+expect_run "a recorded n/a that passes: n/a changed" 1 \
+	'^#   n/a changed: request_listener \(recorded n/a, now pass\)$' "$T/rec-na"
+grep -v '^app_connect ' "$T/rec" >"$T/rec-new"
+expect_run "a case not recorded: new case" 1 '^#   new case: app_connect \(pass, not recorded\)$' \
+	"$T/rec-new"
+{ cat "$T/rec"; echo "retired_case pass"; } >"$T/rec-gone"
+expect_run "a recorded case the suite no longer has: gone" 1 \
+	'^#   gone: retired_case \(recorded pass on line [0-9]+, no such case\)$' "$T/rec-gone"
+{ grep -v '^app_connect ' "$T/rec-f"; echo "# a comment"; echo "retired_case fail"; } >"$T/rec-3"
+expect_run "three changes at once, counted per kind in the summary" 1 \
+	'^# expect .*: 3 changes: 1 fail now passes, 1 new case, 1 gone$' "$T/rec-3"
+expect_run "--only: the cases not run are not compared" 0 'no change \(1 cases' "$T/rec" \
+	--only credit_never_exceeded
+printf 'app_connect pass\napp_connect maybe\n' >"$T/rec-bad"
+expect_usage "--expect $T/rec-bad: line 2: verdict 'maybe': not pass, fail or n/a" \
+	"--expect with a bad verdict" --expect "$T/rec-bad"
+printf 'app_connect pass\napp_connect fail\n' >"$T/rec-dup"
+expect_usage "--expect $T/rec-dup: line 2: case app_connect recorded twice \\(line 1 first\\)" \
+	"--expect with a case twice" --expect "$T/rec-dup"
+
 # ---- the man page ----
 man_matches_usage "$C" man/vsock-conformance.1
 # every case and every mutation is in the man page

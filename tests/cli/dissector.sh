@@ -99,10 +99,25 @@ ok $? "analysis fields: stream, connection, direction, bytes in flight, receiver
 ts -r "$F" -Y 'vsockkit.analysis.violation || vsockkit.analysis.stall' >"$T/o" 2>&1
 [ ! -s "$T/o" ]
 ok $? "the fixture is clean: no violation, no stall" || diag <"$T/o"
-ts -r "$T/rules/rw_over_credit.clean.pcap" -Y vsockkit.analysis.stall -T fields -e frame.number \
-	-e vsockkit.analysis.peer_free >"$T/o" 2>&1
-[ "$(cat "$T/o")" = "$(printf '4\t0')" ]
-ok $? "stall: the RW that fills a 1000-byte window exactly (frame 4, free space 0)" || diag <"$T/o"
+# Stalls (lib/vsk/flow.h): a wait at the send limit that lasts the stall time (1 s).
+ts -r "$T/rules/rw_over_credit.clean.pcap" -T fields -e frame.number -e vsockkit.analysis.peer_free \
+	-e vsockkit.analysis.stall >"$T/o" 2>&1
+[ "$(sed -n 4p "$T/o")" = "$(printf '4\t0\t')" ] && ! cut -f3 "$T/o" | grep -q .
+ok $? "no stall: a window filled exactly (frame 4, free space 0) for 10 ms" || diag <"$T/o"
+stall_fields=(-T fields -e frame.number -e vsockkit.analysis.stall.direction
+	-e vsockkit.analysis.stall.since -e vsockkit.analysis.stall.seconds)
+ts -r "$T/rules/credit_stall.bad.pcap" -Y vsockkit.analysis.stall "${stall_fields[@]}" >"$T/o" 2>&1
+[ "$(cat "$T/o")" = "$(printf '12\t0\t10\t2.02')" ]
+ok $? "stall: the RST that ends the requester's 2.02 s wait at its own buf_alloc shows it, since frame 10" ||
+	diag <"$T/o"
+ts -r "$T/rules/credit_stall.clean.pcap" -Y vsockkit.analysis.stall "${stall_fields[@]}" >"$T/o" 2>&1
+[ "$(cat "$T/o")" = "$(printf '21\t1\t19\t2.02')" ]
+ok $? "stall: a zero window for 2 s (responder to requester), shown on the update that ends it, not the update within 0.5 s" ||
+	diag <"$T/o"
+ts -r "$T/rules/credit_stall.bad.pcap" -o vsockkit.stall_time:3 \
+	-Y 'vsockkit.analysis.stall || vsockkit.analysis.violation' >"$T/o" 2>&1
+[ ! -s "$T/o" ]
+ok $? "-o vsockkit.stall_time:3: the 2 s wait is neither a stall nor a credit_stall" || diag <"$T/o"
 ts -r "$T/rules/rw_over_credit.bad.pcap" -o vsockkit.analyze:FALSE -T fields -e vsockkit.op \
 	-e vsockkit.stream -e vsockkit.analysis.violation >"$T/o" 2>&1
 [ "$(tr '\n' ' ' <"$T/o")" = "$(printf '1\t\t 2\t\t 5\t\t 5\t\t 5\t\t ')" ]
@@ -196,8 +211,10 @@ ts -r "$T/rules/no_rst_after_shutdown.bad.pcap" -Y vsockkit.analysis.violation -
 	-e frame.number -e vsockkit.analysis.violation.since >"$T/o" 2>&1
 ts -r "$T/rules/unknown_type_no_rst.bad.pcap" -Y vsockkit.analysis.violation -T fields \
 	-e frame.number -e vsockkit.analysis.violation.since >>"$T/o" 2>&1
-[ "$(cat "$T/o")" = "$(printf '4\t3\n2\t1')" ]
-ok $? "timed rules: found on the frame past the deadline, since = the SHUTDOWN / unknown-type frame" ||
+ts -r "$T/rules/credit_stall.bad.pcap" -Y vsockkit.analysis.violation -T fields \
+	-e frame.number -e vsockkit.analysis.violation.since >>"$T/o" 2>&1
+[ "$(cat "$T/o")" = "$(printf '4\t3\n2\t1\n11\t10')" ]
+ok $? "timed rules: found on the frame past the deadline, since = the SHUTDOWN / unknown-type frame / the RW that began the wait" ||
 	diag <"$T/o"
 
 # ---- payload handoff -------------------------------------------------------------------

@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# tests/vm/kernel.sh - fetches and unpacks a Debian kernel for the test VM, never installing
-# it, and prints the folder that holds it.  Usage: tests/vm/kernel.sh 6.1|6.12
+# tests/vm/kernel.sh - fetches and unpacks a kernel for the test VM, never installing it,
+# and prints the folder that holds it.  Usage: tests/vm/kernel.sh KERNEL, KERNEL one of
 #
-#   6.1    the kernel that linux-image-amd64 depends on
-#   6.12   the kernel that linux-image-6.12-amd64 depends on
+#   6.1          the kernel that linux-image-amd64 depends on
+#   6.12         the kernel that linux-image-6.12-amd64 depends on
+#   6.1.0-57     a Debian kernel by its package version: linux-image-6.1.0-57-amd64, as
+#                apt offers it now (an error lists what apt offers of that series)
+#   FILE.deb     a linux-image .deb, downloaded by hand or built with make bindeb-pkg
+#   DIR          a kernel developer's own build: a kernel image (DIR/bzImage,
+#                DIR/arch/x86/boot/bzImage, DIR/vmlinux or DIR/boot/vmlinuz-*) and a
+#                modules tree DIR/lib/modules/RELEASE, as `make modules_install
+#                INSTALL_MOD_PATH=DIR` lays it out (an unpacked Debian kernel has the same
+#                shape); the kernel config is read from DIR/.config or DIR/boot/config-*
+#                when present, to name the option behind a missing module
 #
-# Everything lives under ${XDG_CACHE_HOME:-~/.cache}/vsockkit, keyed by package version:
+# Everything lives under ${XDG_CACHE_HOME:-~/.cache}/vsockkit, keyed by package version
+# (a DIR by its path and the image's size and time):
 #   debs/PKG_VERSION_amd64.deb       the download (apt-get download)
 #   kernels/PKG_VERSION/root/        dpkg-deb -x of it, with modules.dep made by depmod -b
+#                                    (for a DIR: a link to DIR)
 #   kernels/PKG_VERSION/vmlinux      the ELF kernel cut out of the bzImage, for PVH boot
 #   kernels/PKG_VERSION/bzImage      the kernel as shipped (fallback when vmlinux is absent)
 #   kernels/PKG_VERSION/release      the kernel release (uname -r)
@@ -22,18 +33,20 @@ die() { echo "$prog: $*" >&2; exit 1; }
 # vsock core and loopback, diag, the monitor device, vhost for later tests, the guest
 # driver (vmw_vsock_virtio_transport, for a vsock device such as vsockdev), and 9p over
 # virtio (virtio_pci is a module on 6.1, built in on 6.12), and virtio-serial
-# (virtio_console: the out-of-band line to tests/vm/vsock-agent.py).
+# (virtio_console: the out-of-band line to tests/vm/vsock-agent.py).  CONFIG_OF names the
+# kernel option of each, for the error when a kernel has it neither built in nor as a module.
 MODULES=(vsock vmw_vsock_virtio_transport_common vsock_loopback vsock_diag vsockmon
 	vhost vhost_iotlb vhost_vsock vmw_vsock_virtio_transport 9p 9pnet 9pnet_virtio virtio_pci
 	virtio_console)
+declare -A CONFIG_OF=([vsock]=VSOCKETS [vmw_vsock_virtio_transport_common]=VIRTIO_VSOCKETS_COMMON
+	[vsock_loopback]=VSOCKETS_LOOPBACK [vsock_diag]=VSOCKETS_DIAG [vsockmon]=VSOCKMON
+	[vhost]=VHOST [vhost_iotlb]=VHOST_IOTLB [vhost_vsock]=VHOST_VSOCK
+	[vmw_vsock_virtio_transport]=VIRTIO_VSOCKETS [9p]=9P_FS [9pnet]=NET_9P
+	[9pnet_virtio]=NET_9P_VIRTIO [virtio_pci]=VIRTIO_PCI [virtio_console]=VIRTIO_CONSOLE)
 
-[ $# = 1 ] || { echo "usage: $prog 6.1|6.12" >&2; exit 2; }
-series=$1
-case $series in
-6.1) meta=linux-image-amd64 ;;
-6.12) meta=linux-image-6.12-amd64 ;;
-*) echo "usage: $prog 6.1|6.12" >&2; exit 2 ;;
-esac
+usage() { echo "usage: $prog 6.1|6.12|VERSION|FILE.deb|DIR" >&2; exit 2; }
+[ $# = 1 ] || usage
+spec=$1
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/vsockkit
 mkdir -p "$cache/debs" "$cache/kernels" || die "$cache: cannot create"
 
@@ -55,24 +68,86 @@ resolve() {
 	echo "$pkg $ver"
 }
 
-if ! r=$(resolve) && [ "$(id -u)" = 0 ]; then
-	echo "$prog: apt knows no $meta; running apt-get update" >&2
-	apt-get update -qq >/dev/null 2>&1 || true
-	r=$(resolve) || r=
-fi
-if [ -z "${r:-}" ]; then
-	# Offline: the newest complete unpack of this series, if any.
-	r=$(for d in "$cache"/kernels/linux-image-"$series".*/complete; do
-		[ -e "$d" ] && cat "$d"
-	done | sort -V | tail -1)
-	[ -n "$r" ] || die "apt-cache cannot resolve $meta and nothing is cached; run apt-get update"
-	echo "$prog: apt-cache cannot resolve $meta; using cached ${r% *}" >&2
+# from_meta SERIES: "PKG VERSION" of the kernel a series' meta package depends on, or of
+# the newest cached one when apt cannot say (offline).
+from_meta() {
+	local r
+	series=$1
+	case $series in
+	6.1) meta=linux-image-amd64 ;;
+	6.12) meta=linux-image-6.12-amd64 ;;
+	esac
+	if ! r=$(resolve) && [ "$(id -u)" = 0 ]; then
+		echo "$prog: apt knows no $meta; running apt-get update" >&2
+		apt-get update -qq >/dev/null 2>&1 || true
+		r=$(resolve) || r=
+	fi
+	if [ -z "${r:-}" ]; then
+		# Offline: the newest complete unpack of this series, if any.
+		r=$(for d in "$cache"/kernels/linux-image-"$series".*/complete; do
+			[ -e "$d" ] && cat "$d"
+		done | sort -V | tail -1)
+		[ -n "$r" ] || die "apt-cache cannot resolve $meta and nothing is cached; run apt-get update"
+		echo "$prog: apt-cache cannot resolve $meta; using cached ${r% *}" >&2
+	fi
+	case ${r% *} in
+	linux-image-"$series".*) ;;
+	*) die "$meta depends on ${r% *}, which is not a $series kernel" ;;
+	esac
+	echo "$r"
+}
+
+# from_version V: "PKG VERSION" of linux-image-V-amd64 as apt offers it.
+from_version() {
+	local v=$1 pkg ver offered
+	pkg=linux-image-$v-amd64
+	ver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -1)
+	if [ -z "$ver" ]; then
+		offered=$(apt-cache pkgnames linux-image-"$(echo "$v" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')" \
+			2>/dev/null | sed -n 's/^linux-image-\([0-9.]*[-+][0-9a-z]*\)-amd64$/\1/p' |
+			sort -V | tr '\n' ' ')
+		die "apt offers no $pkg${offered:+ (it offers: $offered)}"
+	fi
+	echo "$pkg $ver"
+}
+
+src_dir=
+case $spec in
+6.1|6.12) r=$(from_meta "$spec") || exit 1 ;;
+[0-9]*.[0-9]*.[0-9]*-[0-9]*|[0-9]*.[0-9]*.[0-9]*+*) r=$(from_version "$spec") || exit 1 ;;
+*.deb)
+	[ -f "$spec" ] || die "$spec: no such file"
+	pkg=$(dpkg-deb -f "$spec" Package 2>/dev/null) && ver=$(dpkg-deb -f "$spec" Version) ||
+		die "$spec: not a Debian package"
+	case $pkg in linux-image-*) ;; *) die "$spec: package $pkg is not a linux-image" ;; esac
+	r="$pkg $ver"
+	deb_given=$(readlink -f "$spec")
+	;;
+*)
+	[ -d "$spec" ] || die "$spec: not 6.1, 6.12, a package version (6.1.0-57), a .deb file or a folder"
+	src_dir=$(readlink -f "$spec")
+	;;
+esac
+
+if [ -n "$src_dir" ]; then
+	# A developer's build: its one modules tree, and its image.
+	rels=$(ls "$src_dir/lib/modules" 2>/dev/null)
+	[ -n "$rels" ] || die "$src_dir: no lib/modules/RELEASE (make modules_install INSTALL_MOD_PATH=$src_dir)"
+	[ "$(echo "$rels" | wc -l)" = 1 ] ||
+		die "$src_dir/lib/modules: several releases ($(echo $rels)); keep one"
+	image=
+	for f in "$src_dir/bzImage" "$src_dir/arch/x86/boot/bzImage" "$src_dir/boot/vmlinuz-$rels" \
+		"$src_dir/vmlinux"; do
+		[ -f "$f" ] && { image=$f; break; }
+	done
+	[ -n "$image" ] || die "$src_dir: no kernel image (bzImage, arch/x86/boot/bzImage, boot/vmlinuz-$rels or vmlinux)"
+	[ -s "$src_dir/lib/modules/$rels/modules.dep" ] ||
+		die "$src_dir/lib/modules/$rels: no modules.dep (depmod -b $src_dir $rels)"
+	key=$(printf '%s %s\n' "$src_dir" "$(stat -c '%s %Y' "$image" "$src_dir/lib/modules/$rels/modules.dep")" |
+		cksum | cut -d' ' -f1)
+	r="local-$rels $key"
 fi
 pkg=${r% *} ver=${r#* }
-case $pkg in
-linux-image-"$series".*) ;;
-*) die "$meta depends on $pkg, which is not a $series kernel" ;;
-esac
 dir=$cache/kernels/${pkg}_$ver
 modlist_key=$(printf '%s\n' "${MODULES[@]}" | cksum | cut -d' ' -f1)
 modcpio=$dir/modules-$modlist_key.cpio
@@ -113,8 +188,8 @@ extract_vmlinux() {
 		{ echo "$bz: payload is not an ELF file" >&2; return 1; }
 }
 
-deb=$cache/debs/${pkg}_${ver//:/%3a}_amd64.deb
-if [ ! -s "$deb" ]; then
+deb=${deb_given:-$cache/debs/${pkg}_${ver//:/%3a}_amd64.deb}
+if [ -z "$src_dir" ] && [ ! -s "$deb" ]; then
 	echo "$prog: downloading $pkg $ver" >&2
 	tmp=$(mktemp -d "$cache/debs/.dl.XXXXXX") || die "mktemp failed"
 	# apt's _apt sandbox user must be able to write here.
@@ -126,6 +201,27 @@ if [ ! -s "$deb" ]; then
 	mv "$got" "$deb" && rm -rf "$tmp" || die "$deb: cannot store"
 fi
 
+if [ ! -e "$dir/complete" ] && [ -n "$src_dir" ]; then
+	# A developer's build is used where it is (never changed): root is a link to it.
+	rm -rf "$dir" "$dir.new"
+	mkdir -p "$dir.new" && ln -s "$src_dir" "$dir.new/root" || die "$dir.new: cannot create"
+	echo "$rels" >"$dir.new/release"
+	if [ "$(od -An -tx1 -N4 "$image" | tr -d ' ')" = 7f454c46 ]; then
+		readelf -n "$image" 2>/dev/null | grep -q 'Xen.*0x00000012' ||
+			die "$image: an ELF kernel without the PVH entry note (CONFIG_PVH): give the bzImage"
+		cp "$image" "$dir.new/vmlinux" || die "cannot copy $image"
+	else
+		cp "$image" "$dir.new/bzImage" || die "cannot copy $image"
+		if extract_vmlinux "$dir.new/bzImage" "$dir.new/vmlinux.tmp" &&
+			readelf -n "$dir.new/vmlinux.tmp" 2>/dev/null | grep -q 'Xen.*0x00000012'; then
+			mv "$dir.new/vmlinux.tmp" "$dir.new/vmlinux"
+		else
+			rm -f "$dir.new/vmlinux.tmp"
+		fi
+	fi
+	echo "$pkg $ver" >"$dir.new/complete"
+	mv "$dir.new" "$dir" || die "$dir: cannot rename"
+fi
 if [ ! -e "$dir/complete" ]; then
 	echo "$prog: unpacking $pkg $ver" >&2
 	rm -rf "$dir" "$dir.new"
@@ -163,13 +259,24 @@ trap 'rm -rf "$stage"' EXIT
 # usr-merged like the initramfs it joins: lib is a link to usr/lib; only usr/ is packed.
 dst=$stage/usr/lib/modules/$rel
 mkdir -p "$dst" && ln -s usr/lib "$stage/lib" || die "$stage: cannot create"
+# config_says OPT: ": CONFIG_OPT is not set in FILE" (or its value there) when the kernel's
+# config is at hand (Debian: boot/config-RELEASE; a build: .config).
+config_says() {
+	local cfg v
+	for cfg in "$dir/root/boot/config-$rel" "$dir/root/.config"; do
+		[ -f "$cfg" ] || continue
+		v=$(grep -E "^CONFIG_$1=" "$cfg" | head -1)
+		echo ": ${v:-CONFIG_$1 is not set} in $(readlink -f "$cfg")"
+		return
+	done
+}
 declare -A seen=()
 want=()
 for m in "${MODULES[@]}"; do
 	# Built in?  Then there is nothing to ship.
 	if grep -qE "/$m\.ko$" "$src/modules.builtin" 2>/dev/null; then continue; fi
 	line=$(grep -E "(^|/)$m\.ko(\.xz|\.zst|\.gz)?:" "$src/modules.dep" | head -1)
-	[ -n "$line" ] || die "$rel: module $m is neither built in nor in modules.dep"
+	[ -n "$line" ] || die "$rel: module $m (CONFIG_${CONFIG_OF[$m]}) is neither built in nor in modules.dep$(config_says "${CONFIG_OF[$m]}")"
 	for f in ${line%%:*} ${line#*:}; do
 		[ -n "${seen[$f]:-}" ] && continue
 		seen[$f]=1

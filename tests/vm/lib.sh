@@ -49,8 +49,8 @@ finish() {
 . "$(dirname "${BASH_SOURCE[0]}")/../wait.bash"
 
 # A burst from the loopback transport under TCG outruns a reader that shares the two
-# vCPUs with the senders; a 32 MiB ring (-B) holds a whole test's traffic, so a drop
-# means a real loss, not a slow emulator.
+# vCPUs with the senders; vsockdump's default 32 MiB packed ring (-B; test-burst.sh) holds
+# a whole test's traffic, so a drop means a real loss, not a slow emulator.
 cap_start() {
 	local name=$1
 	shift

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/vm/test-analysis.sh - runs inside the test VM (tests/vm/run).  The flow analysis on
 # real kernel traffic: a live capture of an echo, a refused connection, a bulk transfer, a
-# half-close and a seqpacket exchange over loopback holds no protocol violation (the
-# kernel's own behaviour is not a violation), --stats names every connection with its
+# half-close, a seqpacket exchange and a sender capped at its own buffer (issue 23) over
+# loopback holds no finding of any severity (the kernel's own behaviour is not a
+# violation, and a Linux receiver frees a capped sender in time: no credit_stall), --stats names every connection with its
 # state, and --follow of the bulk transfer gives back the bytes sent.  TAP.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -48,9 +49,18 @@ printf 'message one\n' | timeout 30 socat -u - VSOCK-CONNECT:1:5003,so-type=5 2>
 wait_pid "$srv" 20
 [ "$(cat "$T/seq.recv")" = "message one" ]
 ok $? "seqpacket message arrived"
+# 6. a sender capped at its own buffer: socat keeps the kernel's 256 KiB, vsockcat listens
+# with its 4 MiB, so the sender's limit is its own buf_alloc (since the CVE-2026-23086 fix)
+timeout 60 vsockcat -l --recv-only 5004 >"$T/capped.recv" 2>>"$T/server.err" &
+srv=$!
+wait_for 10 sh -c "ss --vsock -l -n | grep -q ':5004 '"
+timeout 60 socat -u FILE:"$T/bulk" VSOCK-CONNECT:1:5004 2>>"$T/client.err"
+wait_pid "$srv" 60
+cmp -s "$T/bulk" "$T/capped.recv"
+ok $? "1 MiB from a 256 KiB sender to a 4 MiB receiver arrived"
 diag "$T/server.err" "$T/client.err"
 # Linux waits for the peer's RST after a full shutdown; let the last frames come.
-wait_for 10 sh -c "! ss --vsock -a -n | grep -q ':500[0-3] '"
+wait_for 10 sh -c "! ss --vsock -a -n | grep -q ':500[0-4] '"
 sleep 0.5
 cap_stop live
 ok $? "vsockdump stops on SIGINT"
