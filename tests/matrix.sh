@@ -9,7 +9,7 @@
 # under TCG): not part of make check.
 #
 # Output in VSK_MATRIX_OUT (default build/matrix): KERNEL/vhost/ (the VM's /out: report,
-# capture, TAP, JUnit), KERNEL/guest/ (report, capture, TAP), KERNEL/changelog.Debian.gz
+# capture, TAP, JUnit), KERNEL/guest/ (report, capture, TAP), KERNEL/changelog.gz
 # (a Debian kernel's changelog: the upstream commit subjects that explain a change),
 # KERNEL/*.log, and matrix.md.  Exit status 0 when every kernel gave both reports.
 set -u
@@ -33,8 +33,9 @@ for k in "${kernels[@]}"; do
 		bad=1
 		continue
 	}
-	cl=$(ls "$kdir"/root/usr/share/doc/linux-image-*/changelog.Debian.gz 2>/dev/null | head -1)
-	[ -n "$cl" ] && cp "$cl" "$kd/changelog.Debian.gz"
+	# the package's changelog: Debian's entries, each with the upstream commit subjects
+	cl=$(ls "$kdir"/root/usr/share/doc/linux-image-*/changelog*.gz 2>/dev/null | head -1)
+	[ -n "$cl" ] && cp "$cl" "$kd/changelog.gz"
 	s=$SECONDS
 	tests/vm/run -k "$k" -t 900 -o "$kd/vhost" tests/vm/test-conformance.sh \
 		>"$kd/vhost.log" 2>&1
