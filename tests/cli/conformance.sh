@@ -50,6 +50,10 @@ ok $? "every case of --list is in the caught_by of a mutation" || diag <"$T/unca
 comm -13 "$T/cases" "$T/caught" >"$T/nocase"
 [ -s "$T/caught" ] && [ ! -s "$T/nocase" ]
 ok $? "every case a mutation names is a case of --list" || diag <"$T/nocase"
+# docs/testing.md's mutation map is --list-mutations
+sed -n 's/^| `\([a-z0-9_]*\)` | \([a-z0-9_, ]*\) |$/\1\t\2/p' docs/testing.md | sed 's/, /,/g' >"$T/docmap"
+cut -f1,2 "$T/muts" | diff - "$T/docmap" >"$T/docdiff"
+ok $? "docs/testing.md's mutation map is --list-mutations" || diag <"$T/docdiff"
 while IFS=$'\t' read -r mut caught text; do
 	"$C" --target "model=$mut" --timeout 1000 >"$T/m" 2>"$T/merr"
 	rc=$?
