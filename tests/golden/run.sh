@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/golden/run.sh - golden-output tests (TAP).  Each TESTLIST line runs vsockdump on
-# an input and compares with NAME.out; then the field values vsockdump prints are checked
+# an input and compares with NAME.out; the hex dumps are checked against the capture's
+# bytes (hexdump-check.py); then the field values vsockdump prints are checked
 # against tcpdump's: its expected -v output for the fixture, and tcpdump itself on the
 # catalog capture.  `tests/golden/run.sh --update` rewrites the .out files (review the diff).
 set -u
@@ -31,6 +32,19 @@ while read -r name input opts; do
 		ok 1 "$name (status $rc)"
 		sed 's/^/#   /' "$T/$name.err" "$T/diff" | head -40
 	fi
+done <TESTLIST
+
+# The hex dumps have no outside reference: a second derivation checks them against the
+# capture's bytes, read by hexdump-check.py on its own (not through libvsk).
+while read -r name input opts; do
+	case $name in ''|'#'*) continue ;; esac
+	case " $opts " in
+	*" -xx "*) mode=xx ;; *" -X "*) mode=X ;; *" -x "*) mode=x ;; *) continue ;;
+	esac
+	[ "$input" = catalog ] && input=$T/catalog.pcap
+	python3 hexdump-check.py "$mode" "$input" "$T/$name.out" >"$T/hex" 2>&1
+	ok $? "$name: the -$mode dump is the capture's bytes"
+	sed 's/^/#   /' "$T/hex"
 done <TESTLIST
 
 # Field values agree with tcpdump's expected -v output for its own fixture.
