@@ -96,13 +96,24 @@ $(B)/tests/mkcap: $(B)/obj/tests/mkcap.o $(LIBVSK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBVSK) $(PCAP_LIBS)
 
-# Fuzz targets: a replay main for make check (any compiler), libFuzzer binaries for make fuzz.
+# Fuzz targets: a replay main for make check (any compiler with ASan and UBSan: the
+# replays, libvsk included, run under both, so an overread or undefined behaviour on a
+# corpus input fails make check), libFuzzer binaries for make fuzz.
 # fuzz_NAME_SRC lists sources beyond lib/ that fuzz-NAME.c needs (e.g. conformance/ files).
-.SECONDEXPANSION:
-$(B)/fuzz/replay-%: fuzz/fuzz-%.c fuzz/replay.c $(LIBVSK) $$(fuzz_$$*_SRC)
+SAN_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -O1 -g -fno-omit-frame-pointer \
+              -fsanitize=address,undefined -fno-sanitize-recover=all -Ilib
+LIBVSK_SAN := $(B)/san/libvsk.a
+$(B)/san/obj/%.o: %.c $(DEF_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Iconformance -o $@ fuzz/fuzz-$*.c fuzz/replay.c $(fuzz_$*_SRC) \
-		$(LIBVSK) $(PCAP_LIBS)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+$(LIBVSK_SAN): $(LIB_SRC:%.c=$(B)/san/obj/%.o)
+	@rm -f $@
+	ar rcs $@ $^
+.SECONDEXPANSION:
+$(B)/fuzz/replay-%: fuzz/fuzz-%.c fuzz/replay.c $(LIBVSK_SAN) $$(fuzz_$$*_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Iconformance -o $@ fuzz/fuzz-$*.c fuzz/replay.c $(fuzz_$*_SRC) \
+		$(LIBVSK_SAN) $(PCAP_LIBS)
 
 $(B)/fuzz/fuzz-%: fuzz/fuzz-%.c $(LIB_SRC) $(DEF_DEPS) $$(fuzz_$$*_SRC)
 	@mkdir -p $(dir $@)

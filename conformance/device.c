@@ -695,7 +695,7 @@ static void handle_rw(struct cf_dev *d, struct conn *c, const struct hdr *in,
 	/* Buffer Space Management: RW only when the receiver has space for it.  Our view is
 	 * the peer's: the buf_alloc and fwd_cnt we last advertised.  Beyond it: RST (the model
 	 * never drops stream data silently). */
-	if (in->len > peer_view_free(c)) {
+	if (in->len > peer_view_free(c) && !mut(d, CF_MUT_OVERRUN_OVERWRITES)) {
 		protocol_error(d, c, in);
 		return;
 	}
@@ -715,6 +715,13 @@ static void handle_rw(struct cf_dev *d, struct conn *c, const struct hdr *in,
 	if (bq_push(&c->rxq, d->payload, in->len) != 0) {
 		protocol_error(d, c, in);
 		return;
+	}
+	if (mut(d, CF_MUT_OVERRUN_OVERWRITES) && c->rxq.len > c->buf_alloc) {
+		/* the bug: a ring of buf_alloc bytes laps its reader; what it overwrote is gone
+		 * as if read */
+		size_t lost = bq_pop(&c->rxq, NULL, c->rxq.len - c->buf_alloc);
+
+		c->fwd_cnt += (uint32_t)lost;
 	}
 	if (c->type == VSK_TYPE_SEQPACKET && (in->flags & VSK_FLAG_SEQ_EOM) &&
 	    !mut(d, CF_MUT_IGNORE_EOM)) {
@@ -929,6 +936,9 @@ static unsigned fill_rx(struct cf_dev *d)
 		} else {
 			uint64_t room = ch.wlen - HDR_LEN;
 
+			if (mut(d, CF_MUT_RX_ASSUMED_SIZE))
+				room = VSK_DEFAULT_RX_BUF_SIZE;  /* the bug: not this buffer's */
+
 			if (!conn_next_pkt(d, c, &h, room > MAX_PKT ? MAX_PKT : (uint32_t)room)) {
 				/* only payload was left and this buffer has no room for it */
 				d->st.bad_rx_bufs++;
@@ -940,8 +950,8 @@ static unsigned fill_rx(struct cf_dev *d)
 			hdr_enc(raw, &h);
 		}
 		vsk_vq_dev_write(q, &ch, 0, raw, HDR_LEN);
-		if (plen)
-			vsk_vq_dev_write(q, &ch, HDR_LEN, d->payload, plen);
+		if (plen)  /* short under rx_assumed_size: used len counts what was written */
+			plen = (uint32_t)vsk_vq_dev_write(q, &ch, HDR_LEN, d->payload, plen);
 		if (vsk_vq_dev_push(q, ch.head, HDR_LEN + plen) != 0)
 			break;
 		d->st.rx_pkts++;

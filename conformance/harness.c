@@ -1092,7 +1092,7 @@ static struct cf_harness *open_pktlevel(struct cf_harness *h, const struct cf_pa
 {
 	h->pktlevel = true;
 	if (p->rx.kind != CF_LAYOUT_ONE || p->rx.indirect || p->tx.kind != CF_LAYOUT_ONE ||
-	    p->tx.indirect || h->p.rx_buf != 4096) {
+	    p->tx.indirect || h->p.rx_buf != VSK_DEFAULT_RX_BUF_SIZE) {
 		cf_na(h, "target %s: the guest driver lays out its own virtqueues and sizes its "
 		      "rx buffers; the suite cannot choose them", p->ops->name);
 		goto fail;
@@ -1132,7 +1132,7 @@ struct cf_harness *cf_open(const struct cf_params *p, struct cf_result *r, int t
 	h->t.host_cid = VSK_CID_HOST;
 	h->t.mem_fd = -1;
 	if (h->p.rx_buf == 0)
-		h->p.rx_buf = 4096;
+		h->p.rx_buf = VSK_DEFAULT_RX_BUF_SIZE;
 	if (h->p.quiet_ms <= 0)
 		h->p.quiet_ms = 100;
 	if (h->p.answer_ms <= 0)

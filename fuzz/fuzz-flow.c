@@ -1,6 +1,9 @@
 /* fuzz-flow.c - arbitrary packet sequences through the flow tracker and its reports.
- * Input: records of [len lo][len hi][time step][len bytes of frame]. */
+ * Input: records of [len lo][len hi][time step][len bytes of frame].  Aborts when the
+ * tracker's counts disagree with what it promises (flow.h): at most max_conns tracked,
+ * never more tracked than seen, seen never going down, every finding a known rule. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -21,6 +24,9 @@ static void on_expire(const struct vsk_conn *c, void *arg)
 
 static void report_all(struct vsk_fmt *f, const struct vsk_violation *v, size_t n)
 {
+	for (size_t i = 0; i < n && i < 8; i++)
+		if ((unsigned)v[i].rule >= VSK_RULE__COUNT)
+			abort();
 	for (size_t i = 0; i < n && i < 8; i++) {
 		vsk_report_inline(&v[i], &sink);
 		vsk_report_timed(f, &v[i], &sink);
@@ -39,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct vsk_violation v[8];
 	struct vsk_fmt f;
 	size_t off = 0;
+	uint64_t seen = 0;
 
 	memset(&f, 0, sizeof(f));
 	if (!fl)
@@ -70,6 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (vsk_flow_stall(fl, c, e, &ts, &st) && st.seconds < 0)
 				__builtin_trap();
 		off += len;
+		if (vsk_flow_count(fl) > o.max_conns || vsk_flow_count(fl) > vsk_flow_seen(fl) ||
+		    vsk_flow_seen(fl) < seen)
+			abort();
+		seen = vsk_flow_seen(fl);
 	}
 	report_all(&f, v, vsk_flow_finish(fl, v, 8));
 	vsk_flow_free(fl);

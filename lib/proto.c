@@ -113,13 +113,9 @@ const char *vsk_strerror(int code)
 {
 	switch (code) {
 	case VSK_OK: return "success";
-	case VSK_E_SHORT: return "frame shorter than the 32-byte af_vsockmon_hdr";
-	case VSK_E_NOMEM: return "out of memory";
-	case VSK_E_SYNTAX: return "syntax error";
-	case VSK_E_RANGE: return "number out of range";
-	case VSK_E_RING: return "virtqueue rule broken";
-	case VSK_E_FULL: return "virtqueue full";
-	case VSK_E_FORMAT: return "malformed pcapng block";
+#define VSK_ERR_CASE(ID, value, words) case VSK_E_##ID: return words;
+	VSK_ERRORS(VSK_ERR_CASE)
+#undef VSK_ERR_CASE
 	}
 	return "unknown error";
 }

@@ -7,7 +7,9 @@
 # docs/conformance.md); for every mutation vsockdev has (--list-mutations, names from
 # conformance/mutations.def) the cases its caught_by names fail, each naming its rule
 # (caught_by cases that are n/a on this target are left out: what hybrid vsock cannot
-# express).  Bad --target vhost-user arguments and --mutate names exit 2 with one line.
+# express); for a sample of three mutations (WHOLE below) the whole suite runs and no
+# other case may fail, for the rest only their cases run (a whole run takes 20 to 70 s
+# against vsockdev, all 25 would add some 15 minutes to make check).  Bad --target vhost-user arguments and --mutate names exit 2 with one line.
 # No timing is measured: waits are bounded only as hang guards.
 # SAFETY: UNIX sockets only; no AF_VSOCK socket, no /dev/vhost-vsock.
 set -u
@@ -103,8 +105,17 @@ nm=$(wc -l <"$T/dmuts")
 [ "$nm" -ge 10 ]; ok $? "vsockdev --list-mutations: $nm mutations"
 ! grep -vxFf <(cut -f1 "$T/muts") "$T/dmuts" | grep -q .
 ok $? "every vsockdev mutation is a name of conformance/mutations.def"
+# The sample that runs the whole suite: one mutation each of credit, handshake and
+# shutdown.  EXTRA: cases vsockdev fails beyond the model's caught_by, and why:
+# no_rst_no_listener: vsockdev refuses a REQUEST of the other type on the same path as
+# one with no listener (the UNIX connect fails with EPROTOTYPE), so the mutation's
+# missing RST fails request_type_mismatch too.
+WHOLE=" ignore_credit no_rst_no_listener no_eof "
+declare -A EXTRA=([no_rst_no_listener]=request_type_mismatch)
 while read -r mut; do
 	caught=$(awk -F'\t' -v m="$mut" '$1 == m { print $2 }' "$T/muts")
+	whole=0
+	[[ $WHOLE == *" $mut "* ]] && whole=1 && caught+=",${EXTRA[$mut]:-}"
 	# the caught_by cases that pass on vsockdev unmutated (others are n/a here)
 	want=$(echo "$caught" | tr ',' '\n' | sed '/^$/d' | while read -r c; do
 		grep -qx "$c pass" "$T/want" && echo "$c"; done | sort | tr '\n' ' ' | sed 's/ $//')
@@ -115,11 +126,13 @@ while read -r mut; do
 	if ! start_dev "$T/m-$mut" --mutate "$mut"; then
 		ok 1 "--mutate $mut: vsockdev did not start"; diag <"$T/m-$mut/log"; continue
 	fi
-	"$C" --target "vhost-user=$T/m-$mut/vu,uds=$T/m-$mut/uds" --only "${want// /,}" \
+	only=(--only "${want// /,}") desc="fails $want (only these cases run)"
+	[ $whole = 1 ] && only=() desc="the whole suite: fails exactly $want"
+	"$C" --target "vhost-user=$T/m-$mut/vu,uds=$T/m-$mut/uds" "${only[@]}" \
 		--timeout 15000 >"$T/m" 2>"$T/merr"
 	rc=$?
 	stop_dev
-	fails_exactly "$T/m" "$rc" "$want" "vsockdev --mutate $mut: fails $want"
+	fails_exactly "$T/m" "$rc" "$want" "vsockdev --mutate $mut: $desc"
 done <"$T/dmuts"
 
 # ---- usage errors: status 2, one line on stderr, nothing on stdout ----

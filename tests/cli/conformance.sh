@@ -2,8 +2,9 @@
 # tests/cli/conformance.sh - black-box tests of vsock-conformance against the in-process
 # reference model (never --target vhost: that opens /dev/vhost-vsock and runs only in the
 # test VM, tests/vm/test-conformance.sh).  The model passes every case; every mutation in
-# --list-mutations fails exactly the cases it names, each failure naming its rule; the
-# options do what they say; usage errors give one stderr line and status 2.
+# --list-mutations fails exactly the cases it names (the whole suite runs under each), each
+# failure naming its rule, and every case is named by at least one mutation; the options
+# do what they say; usage errors give one stderr line and status 2.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 B=${VSK_BUILD:-$PWD/build}
@@ -39,6 +40,20 @@ done
 "$C" --list-mutations >"$T/muts"
 nm=$(wc -l <"$T/muts")
 [ "$nm" -gt 0 ]; ok $? "--list-mutations lists $nm mutations"
+# the map both ways: every case of --list is caught by a mutation, every name a mutation
+# says it catches is a case
+cut -f2 "$T/muts" | tr ', ' '\n\n' | sed '/^$/d' | sort -u >"$T/caught"
+"$C" --list | awk '{print $2}' | sort >"$T/cases"
+comm -23 "$T/cases" "$T/caught" >"$T/uncaught"
+[ -s "$T/cases" ] && [ ! -s "$T/uncaught" ]
+ok $? "every case of --list is in the caught_by of a mutation" || diag <"$T/uncaught"
+comm -13 "$T/cases" "$T/caught" >"$T/nocase"
+[ -s "$T/caught" ] && [ ! -s "$T/nocase" ]
+ok $? "every case a mutation names is a case of --list" || diag <"$T/nocase"
+# docs/testing.md's mutation map is --list-mutations
+sed -n 's/^| `\([a-z0-9_]*\)` | \([a-z0-9_, ]*\) |$/\1\t\2/p' docs/testing.md | sed 's/, /,/g' >"$T/docmap"
+cut -f1,2 "$T/muts" | diff - "$T/docmap" >"$T/docdiff"
+ok $? "docs/testing.md's mutation map is --list-mutations" || diag <"$T/docdiff"
 while IFS=$'\t' read -r mut caught text; do
 	"$C" --target "model=$mut" --timeout 1000 >"$T/m" 2>"$T/merr"
 	rc=$?
@@ -96,9 +111,11 @@ python3 -c '
 import json, sys
 c = json.load(open(sys.argv[1]))["cases"][0]
 assert c["verdict"] == "fail" and c["rule"] == "no_rst_no_listener" and c["evidence"], c
-' "$T/f.json" 2>&1 | diag
-[ $rc = 1 ] && [ "${PIPESTATUS[0]}" = 0 ]
-ok $? "a failing case: status 1, JSON verdict fail with rule and evidence"
+' "$T/f.json" >"$T/ferr" 2>&1
+py=$?
+[ $rc = 1 ] && [ $py = 0 ]
+ok $? "a failing case: status 1, JSON verdict fail with rule and evidence (status $rc)" ||
+	diag <"$T/ferr"
 
 # A case whose wait runs into --timeout fails with a timeout, and the run goes on.
 "$C" --target model=no_close_timeout --only 22,23 --timeout 300 >"$T/t" 2>&1
@@ -217,9 +234,9 @@ expect_usage "--expect $T/rec-dup: line 2: case app_connect recorded twice \\(li
 
 # ---- the man page ----
 man_matches_usage "$C" man/vsock-conformance.1
-# every case and every mutation is in the man page
+# every case and every mutation is in the man page, as a word of a .Cm or .It Cm line
 missing=$( { "$C" --list | awk '{print $2}'; cut -f1 "$T/muts"; } | while read -r w; do
-	grep -q "$w" man/vsock-conformance.1 || echo "$w"; done)
+	grep -qE "^\.(It )?Cm (.* )?$w( |\$)" man/vsock-conformance.1 || echo "$w"; done)
 [ -z "$missing" ]; ok $? "the man page lists every case and mutation"
 [ -z "$missing" ] || echo "$missing" | diag
 echo "1..$n"

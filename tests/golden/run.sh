@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/golden/run.sh - golden-output tests (TAP).  Each TESTLIST line runs vsockdump on
-# an input and compares with NAME.out; then the field values vsockdump prints are checked
+# an input and compares with NAME.out; the hex dumps are checked against the capture's
+# bytes (hexdump-check.py); then the field values vsockdump prints are checked
 # against tcpdump's: its expected -v output for the fixture, and tcpdump itself on the
 # catalog capture.  `tests/golden/run.sh --update` rewrites the .out files (review the diff).
 set -u
@@ -33,18 +34,33 @@ while read -r name input opts; do
 	fi
 done <TESTLIST
 
+# The hex dumps have no outside reference: a second derivation checks them against the
+# capture's bytes, read by hexdump-check.py on its own (not through libvsk).
+while read -r name input opts; do
+	case $name in ''|'#'*) continue ;; esac
+	case " $opts " in
+	*" -xx "*) mode=xx ;; *" -X "*) mode=X ;; *" -x "*) mode=x ;; *) continue ;;
+	esac
+	[ "$input" = catalog ] && input=$T/catalog.pcap
+	python3 hexdump-check.py "$mode" "$input" "$T/$name.out" >"$T/hex" 2>&1
+	ok $? "$name: the -$mode dump is the capture's bytes"
+	sed 's/^/#   /' "$T/hex"
+done <TESTLIST
+
 # Field values agree with tcpdump's expected -v output for its own fixture.
 "$D" -r tcpdump-vsock-1.pcapng --json >"$T/fix.json" 2>/dev/null
-python3 tcpdump-agree.py tcpdump-vsock-1-v.out "$T/fix.json" >"$T/agree" 2>&1
-ok $? "fixture: every field agrees with tcpdump-vsock-1-v.out, packet by packet"
+python3 tcpdump-agree.py --min 10 tcpdump-vsock-1-v.out "$T/fix.json" >"$T/agree" 2>&1
+ok $? "fixture: every field of its 10 frames agrees with tcpdump-vsock-1-v.out, packet by packet"
 sed 's/^/#   /' "$T/agree"
 
-# ... and with tcpdump itself on the catalog (the frames tcpdump can decode).
+# ... and with tcpdump itself on the catalog: every frame whose vsockmon header tcpdump
+# decodes (31 of 32; the one it does not is 20 bytes, "[|vsock]" alone), its names for
+# values it does not know taken as the numbers they are.
 if command -v tcpdump >/dev/null; then
 	tcpdump -r "$T/catalog.pcap" -nn -v -tttt 2>/dev/null >"$T/tcpdump.out"
 	"$D" -r "$T/catalog.pcap" --json >"$T/cat.json" 2>/dev/null
-	python3 tcpdump-agree.py --subset "$T/tcpdump.out" "$T/cat.json" >"$T/agree" 2>&1
-	ok $? "catalog: every frame tcpdump decodes agrees with vsockdump"
+	python3 tcpdump-agree.py --subset --min 31 "$T/tcpdump.out" "$T/cat.json" >"$T/agree" 2>&1
+	ok $? "catalog: every frame tcpdump decodes (at least 31) agrees with vsockdump"
 	sed 's/^/#   /' "$T/agree"
 else
 	n=$((n + 1)); echo "not ok $n - tcpdump not installed (make deps installs it)"; failed=1

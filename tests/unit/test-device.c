@@ -53,6 +53,8 @@ struct w {
 };
 
 static unsigned mut_differs[CF_MUT__COUNT];
+/* payload bytes of each rx buffer (after the header): at most 4096, the slots' room */
+static uint32_t rx_payload = 4096;
 
 static uint8_t *H(struct w *w, uint64_t gpa) { return w->mem + (gpa - GPA); }
 
@@ -81,7 +83,7 @@ static void rx_add(struct w *w, unsigned slot)
 {
 	uint64_t addr = GPA + RXBASE + slot * 8192ULL;
 
-	w->rxnseg[slot] = layout_segs(w->rxl, addr, VSK_VIRTIO_HDR_LEN + 4096, true,
+	w->rxnseg[slot] = layout_segs(w->rxl, addr, VSK_VIRTIO_HDR_LEN + rx_payload, true,
 				      w->rxseg[slot]);
 	if (vsk_vq_drv_add(&w->q[VSK_VQ_RX], w->rxseg[slot], w->rxnseg[slot],
 			   w->rxl == L_IND_SPLIT, (void *)(uintptr_t)(slot + 1)) != 0)
@@ -946,6 +948,43 @@ static int64_t m_tx_one(uint64_t m)
 	return m_recv_after(m, VSK_OP_RW, 0, data, sizeof(data), L_ONE);
 }
 
+/* 6 KiB against the model's 4 KiB buffer: strict, an RST; mutated, none. */
+static int64_t m_overrun(uint64_t m)
+{
+	struct w w;
+	uint8_t buf[2048] = {0};
+
+	w_open(&w, m, L_ONE);
+	int h = est(&w, VSK_TYPE_STREAM, 5000, 65536);
+	cf_dev_set_buffer(w.d, h, 4096);
+	pump(&w);
+	for (int i = 0; i < 3; i++)
+		tx(&w, 5000, 1234, VSK_TYPE_STREAM, VSK_OP_RW, 0, 65536, 0, buf, sizeof(buf));
+	int64_t r = count(&w, VSK_OP_RST);
+	w_close(&w);
+	return r;
+}
+
+/* rx buffers of 128 payload bytes: the longest RW's header len (strict: 128). */
+static int64_t m_rx_size(uint64_t m)
+{
+	struct w w;
+	uint8_t buf[1000] = {0};
+	int64_t r = 0;
+
+	rx_payload = 128;
+	w_open(&w, m, L_ONE);
+	int h = est(&w, VSK_TYPE_STREAM, 5000, 65536);
+	cf_dev_send(w.d, h, buf, sizeof(buf), false);
+	pump(&w);
+	for (unsigned i = 0; i < w.nlog; i++)
+		if (w.log[i].h.op == VSK_OP_RW && w.log[i].h.len > r)
+			r = w.log[i].h.len;
+	w_close(&w);
+	rx_payload = 4096;
+	return r;
+}
+
 static int64_t m_data_after_eof(uint64_t m)
 {
 	struct w w;
@@ -1049,6 +1088,8 @@ static const struct {
 	{CF_MUT_CLOSE_SILENT, m_close_silent},
 	{CF_MUT_RX_ONE_BUFFER, m_rx_one},
 	{CF_MUT_TX_ONE_BUFFER, m_tx_one},
+	{CF_MUT_OVERRUN_OVERWRITES, m_overrun},
+	{CF_MUT_RX_ASSUMED_SIZE, m_rx_size},
 };
 
 static void test_mutations(void)

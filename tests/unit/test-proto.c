@@ -138,9 +138,26 @@ int main(void)
 		tap_ok(vsk_table_find(&vsk_tab_op, vsk_flags[i].op) != NULL, "flag %s names a known op",
 		       vsk_flags[i].name);
 
-	/* Every error code has words. */
-	for (int e = VSK_OK; e >= VSK_E_RANGE; e--)
-		tap_ok(strcmp(vsk_strerror(e), "unknown error") != 0, "vsk_strerror(%d)", e);
+	/* Every error code has its own words; the codes are -1, -2, ... with no gap, and the
+	 * one below the last has none. */
+	static const struct { int code; const char *id, *words; } errs[] = {
+#define ERR(ID, value, words) {VSK_E_##ID, #ID, words},
+		VSK_ERRORS(ERR)
+#undef ERR
+	};
+	size_t nerr = sizeof(errs) / sizeof(errs[0]);
+	tap_streq(vsk_strerror(VSK_OK), "success", "vsk_strerror(VSK_OK)");
+	for (size_t i = 0; i < nerr; i++) {
+		bool own = errs[i].code == -(int)i - 1 &&
+			   strcmp(vsk_strerror(errs[i].code), errs[i].words) == 0 &&
+			   strcmp(errs[i].words, "unknown error") != 0 && errs[i].words[0];
+		for (size_t j = 0; j < i; j++)
+			own = own && strcmp(errs[j].words, errs[i].words) != 0;
+		tap_ok(own, "VSK_E_%s is %d and vsk_strerror says its own words", errs[i].id,
+		       errs[i].code);
+	}
+	tap_streq(vsk_strerror(errs[nerr - 1].code - 1), "unknown error",
+		  "vsk_strerror of the code below the last");
 	tap_streq(vsk_strerror(-99), "unknown error", "vsk_strerror of an unknown code");
 	return tap_done();
 }

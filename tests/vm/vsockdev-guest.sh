@@ -49,7 +49,9 @@ cid=$(python3 -c 'import fcntl, struct
 with open("/dev/vsock", "rb") as f:
     print(struct.unpack("I", fcntl.ioctl(f, 0x7b9, bytes(4)))[0])')
 echo "$cid" >/out/cid
-ok 0 "IOCTL_VM_SOCKETS_GET_LOCAL_CID: $cid"
+# a guest's CID: 3 or more, below VMADDR_CID_ANY
+[[ $cid =~ ^[0-9]+$ ]] && [ "$cid" -ge 3 ] && [ "$cid" -lt 4294967295 ]
+ok $? "IOCTL_VM_SOCKETS_GET_LOCAL_CID: $cid"
 # The driver is bound to the PCI device QEMU made for vsockdev.
 drv=$(basename "$(readlink /sys/bus/virtio/drivers/vmw_vsock_virtio_transport/virtio*/driver 2>/dev/null)" 2>/dev/null)
 [ "$drv" = vmw_vsock_virtio_transport ]

@@ -1,0 +1,3 @@
+#!/bin/sh
+# a fixture of tests/cli/runner.sh: a suite named run.sh (as tests/cli/run.sh)
+cat "$(dirname "$0")/run.tap"
